@@ -1,0 +1,156 @@
+"""Overview: the pipeline INPUT -> CONV -> RELU -> POOL -> FC, and why convolution shares
+weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from cnnviz import functional as F
+from cnnviz import images, teaching
+from cnnviz.viz import figures, style
+from ui import image_input
+from ui.errors import guard
+from ui.lang import t
+from ui.page import header, why
+
+# The kernel the overview uses to show one convolution stage: an outline (Laplacian) detector.
+OUTLINE = np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=np.float32)
+STAGES = [
+    ("INPUT", "pages/preprocessing.py", "home.stage_input"),
+    ("CONV", "pages/convolution.py", "home.stage_conv"),
+    ("RELU", "pages/activation.py", "home.stage_relu"),
+    ("POOL", "pages/pooling.py", "home.stage_pool"),
+    ("FC", "pages/trainer.py", "home.stage_fc"),
+]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def pipeline_maps(gray: np.ndarray) -> dict[str, np.ndarray]:
+    """The picture through one conv (outline kernel), ReLU and 2x2 max pooling (pure, cached)."""
+    conv = F.conv2d_image(gray, OUTLINE, padding=1)[0]
+    relu, _ = F.activation_forward(conv, "relu")
+    pooled, _ = F.pool2d_forward(relu[None, None], 2, mode="max")
+    return {"input": gray, "conv": conv, "relu": relu, "pool": pooled[0, 0]}
+
+
+def pipeline_section() -> None:
+    st.header(t("home.pipeline_title"))
+    st.markdown(t("home.pipeline_intro"))
+    gray = images.resize_to_working(image_input.working_image(gray=True), 96)
+    maps = pipeline_maps(np.ascontiguousarray(gray, dtype=np.float32))
+    h, w = maps["input"].shape
+    ph, pw = maps["pool"].shape
+    panels = [
+        (maps["input"], f"INPUT {h}×{w}×1", False),
+        (maps["conv"], f"CONV {h}×{w}×1", True),
+        (maps["relu"], f"RELU {h}×{w}×1", False),
+        (maps["pool"], f"POOL {ph}×{pw}×1", False),
+    ]
+    st.plotly_chart(figures.maps_row_figure(panels, height=280, hover_label=t("common.value")),
+                    key="home_pipeline")
+    cols = st.columns(len(STAGES))
+    for col, (name, page, key) in zip(cols, STAGES, strict=True):
+        with col.container(border=True):
+            st.markdown(f"**{name}**")
+            st.caption(t(key, n=ph * pw))
+            try:
+                st.page_link(page, label=t(f"{key}_link"), icon=":material/arrow_forward:")
+            except Exception:  # the lesson is not registered yet in this build
+                st.caption(t("home.coming_soon"))
+
+
+def calculator_controls() -> dict[str, int]:
+    c1, c2, c3 = st.columns(3)
+    return {
+        "width": c1.number_input(t("home.calc_width"), 1, 4096, 32, key="home_w",
+                                 help=t("home.calc_width_help")),
+        "height": c2.number_input(t("home.calc_height"), 1, 4096, 32, key="home_h",
+                                  help=t("home.calc_height_help")),
+        "channels": c3.number_input(t("home.calc_channels"), 1, 16, 3, key="home_c",
+                                    help=t("home.calc_channels_help")),
+        "units": c1.number_input(t("home.calc_units"), 1, 100_000, 100, key="home_units",
+                                 help=t("home.calc_units_help")),
+        "kernels": c2.number_input(t("home.calc_kernels"), 1, 1024, 6, key="home_k",
+                                   help=t("home.calc_kernels_help")),
+        "ksize": c3.number_input(t("home.calc_ksize"), 1, 15, 5, key="home_f",
+                                 help=t("home.calc_ksize_help")),
+    }
+
+
+def counts_figure(fc: teaching.ParamCount, conv: teaching.ParamCount) -> go.Figure:
+    labels = [t("home.calc_fc"), t("home.calc_conv")]
+    values = [fc.total, conv.total]
+    fig = go.Figure(go.Bar(x=labels, y=values, text=[f"{v:,}" for v in values],
+                           textposition="outside", marker_color=[style.SERIES[1], style.SERIES[0]],
+                           hovertemplate="%{x}: %{y:,}<extra></extra>"))
+    fig.update_yaxes(type="log", title=t("home.calc_axis"))
+    return figures.base_layout(fig, t("home.calc_chart_title"), height=360)
+
+
+def calculator_section() -> None:
+    st.header(t("home.calc_title"))
+    st.markdown(t("home.calc_intro"))
+    left, right = st.columns([1, 1])
+    with left:
+        s = calculator_controls()
+    with guard():
+        fc = teaching.fc_params(s["height"], s["width"], s["channels"], s["units"])
+        conv = teaching.conv_params(s["channels"], s["kernels"], s["ksize"])
+        with right:
+            st.plotly_chart(counts_figure(fc, conv), key="home_counts")
+        m1, m2, m3 = st.columns(3)
+        m1.metric(t("home.calc_fc"), f"{fc.total:,}")
+        m2.metric(t("home.calc_conv"), f"{conv.total:,}")
+        m3.metric(t("home.calc_ratio"), f"{fc.total / conv.total:,.0f}×")
+        st.markdown(t("home.calc_fc_formula", h=s["height"], w=s["width"], c=s["channels"],
+                      n=s["units"], weights=f"{fc.weights:,}", total=f"{fc.total:,}"))
+        st.markdown(t("home.calc_conv_formula", f=s["ksize"], c=s["channels"], k=s["kernels"],
+                      weights=f"{conv.weights:,}", total=f"{conv.total:,}"))
+    why("home.calc_why")
+
+
+PATTERNS = {
+    "turn": teaching.TURN_PATTERN,
+    "cross": np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32),
+    "diagonal": np.eye(3, dtype=np.float32),
+}
+
+
+def sharing_section() -> None:
+    st.header(t("home.share_title"))
+    st.markdown(t("home.share_intro"))
+    c1, c2, c3, c4 = st.columns(4)
+    pattern = c1.selectbox(t("home.share_pattern"), list(PATTERNS), key="home_pattern",
+                           format_func=lambda k: t(f"home.pattern_{k}"),
+                           help=t("home.share_pattern_help"))
+    copies = c2.slider(t("home.share_copies"), 1, 6, 3, key="home_copies",
+                       help=t("home.share_copies_help"))
+    seed = c3.number_input(t("home.share_seed"), 0, 9999, 0, key="home_seed",
+                           help=t("home.share_seed_help"))
+    noise = c4.slider(t("home.share_noise"), 0.0, 0.5, 0.0, 0.05, key="home_noise",
+                      help=t("home.share_noise_help"))
+    with guard():
+        kernel = PATTERNS[pattern]
+        scene, positions = teaching.pattern_scene(24, kernel, copies, seed=int(seed), noise=noise)
+        fmap = F.conv2d_image(scene, kernel)[0]
+        peak = float(kernel.sum() * kernel.max())
+        a, b, c = st.columns([5, 2, 5])
+        a.plotly_chart(figures.map_figure(scene, title=t("home.share_scene"), signed=None,
+                                          hover_label=t("common.value"), height=360),
+                       key="home_scene")
+        b.plotly_chart(figures.grid_figure(kernel, title=t("home.share_kernel"), signed=False,
+                                           cell_px=40), key="home_kernel")
+        c.plotly_chart(figures.map_figure(fmap, title=t("home.share_map"),
+                                          hover_label=t("common.value"), height=360),
+                       key="home_fmap")
+        st.caption(t("home.share_result", n=len(positions), peak=style.fmt(peak),
+                     hits=int(np.sum(fmap >= 0.9 * peak))))
+    why("home.share_why")
+
+
+header("home")
+pipeline_section()
+calculator_section()
+sharing_section()

@@ -1,0 +1,151 @@
+"""Real-browser fixtures: `streamlit run app.py` on a free loopback port, driven by Playwright
+through Debian's /usr/bin/chromium (never a downloaded browser).
+
+Screenshots go to ``$CNNVIZ_SHOTS`` (default: a temp folder, printed at the end of the run).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CNNVIZ_CHROMIUM", "/usr/bin/chromium")
+SETTLED = (
+    "[data-testid=stApp][data-test-connection-state=CONNECTED]"
+    "[data-test-script-state=notRunning]"
+)
+LAUNCH_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SHOTS = Path(os.environ.get("CNNVIZ_SHOTS") or tempfile.mkdtemp(prefix="cnnviz-shots-"))
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI"):
+        # In CI the browser must be there (.ci/run installs it): a skip would hide a failure.
+        return
+    reason = f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)"
+    for item in items:
+        if "browser" in str(item.fspath):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """Start the app once per test session; yield its base URL; stop it afterwards."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"}
+    log = open(SHOTS / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+         "--server.address=127.0.0.1", f"--server.port={port}", "--server.fileWatcherType=none",
+         "--browser.gatherUsageStats=false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("streamlit did not start; see " + str(SHOTS / "server.log"))
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    print(f"\nscreenshots and server log: {SHOTS}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def _warm(browser, app_url):
+    """Load the app once: the first interaction after a cold start can be lost."""
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(app_url + "/?lang=en")
+    page.wait_for_selector(SETTLED, timeout=60_000)
+    ctx.close()
+    return True
+
+
+@pytest.fixture
+def page(browser, app_url, _warm):
+    """A fresh browser context (its own Streamlit session) per test."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    p = ctx.new_page()
+    p.set_default_timeout(30_000)
+    p.base_url = app_url  # type: ignore[attr-defined]
+    yield p
+    ctx.close()
+
+
+def settle(page, timeout: float = 60_000) -> None:
+    """Wait until the script has finished running and the page is connected."""
+    page.wait_for_timeout(250)
+    page.wait_for_selector(SETTLED, timeout=timeout)
+
+
+def open_page(page, path: str = "", lang: str = "en") -> None:
+    """Open ``/path?lang=..`` and wait for it to settle."""
+    page.goto(f"{page.base_url}/{path}?lang={lang}")
+    settle(page)
+    page.wait_for_selector("h1", timeout=30_000)
+    settle(page)
+
+
+def assert_clean(page) -> None:
+    """No exception box anywhere on the page."""
+    n = page.locator("[data-testid=stException]").count()
+    assert n == 0, page.locator("[data-testid=stException]").first.inner_text()
+
+
+def shot(page, name: str) -> Path:
+    """Full-page screenshot into the screenshot folder; returns its path."""
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def upload(page, name: str, data: bytes, mime: str = "application/octet-stream") -> None:
+    """Upload bytes through the sidebar's uploader (choose "my own picture" first)."""
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
+        files=[{"name": name, "mimeType": mime, "buffer": data}]
+    )
+    settle(page)

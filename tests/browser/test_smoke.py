@@ -1,0 +1,77 @@
+"""Every registered page in Chromium, in both languages; uploads of good and bad files."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import assert_clean, open_page, settle, shot, upload
+from tests.conftest import registered_pages
+
+PAGES = registered_pages()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("path", [url for _, url in PAGES])
+def test_page_loads_clean(page, path, lang):
+    open_page(page, path, lang)
+    assert_clean(page)
+    title = page.locator("h1").first.inner_text()
+    assert bool(re.search(r"[\u4e00-\u9fff]", title)) == (lang == "zh"), title
+    shot(page, f"page-{path or 'home'}-{lang}")
+
+
+def choose_upload(page, lang="en"):
+    label = "My own picture" if lang == "en" else "我自己的图片"
+    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name=re.compile(label)).click()
+    settle(page)
+
+
+def png_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def sidebar_caption(page) -> str:
+    return page.locator("[data-testid=stSidebar] [data-testid=stImage]").first.inner_text()
+
+
+def test_good_then_bad_uploads_keep_previous_image(page):
+    open_page(page, "", "en")
+    choose_upload(page)
+    rng = np.random.default_rng(0)
+    good = png_bytes((rng.random((300, 200, 3)) * 255).astype(np.uint8))
+    upload(page, "mine.png", good, "image/png")
+    assert_clean(page)
+    assert "mine.png" in sidebar_caption(page)
+    assert page.locator("[data-testid=stSidebar] [data-testid=stAlert]").count() == 0
+
+    bad_files = {
+        "empty.png": b"",
+        "notes.png": b"this is not a picture at all",
+        "cut.png": good[: len(good) // 2],
+    }
+    for name, data in bad_files.items():
+        upload(page, name, data, "image/png")
+        assert_clean(page)
+        alert = page.locator("[data-testid=stSidebar] [data-testid=stAlert]")
+        assert alert.count() == 1, name
+        assert "previous picture is still in use" in alert.first.inner_text(), name
+        assert "mine.png" in sidebar_caption(page), name
+    shot(page, "upload-bad-kept-previous")
+
+
+def test_bad_upload_message_in_chinese(page):
+    open_page(page, "", "zh")
+    choose_upload(page, "zh")
+    upload(page, "x.png", b"garbage", "image/png")
+    assert_clean(page)
+    alert = page.locator("[data-testid=stSidebar] [data-testid=stAlert]").first.inner_text()
+    assert "仍在使用你之前的图片" in alert
+    shot(page, "upload-bad-zh")

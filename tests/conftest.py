@@ -1,0 +1,54 @@
+"""Shared test helpers: AppTest runners for the Streamlit pages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+
+# AppTest reads .streamlit/config.toml, which hides error details from students; in tests we
+# want the real exception text when something fails.
+os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
+
+
+def registered_pages() -> list[tuple[str, str]]:
+    """(file, url path) of every page app.py registers (only files that exist)."""
+    import ast
+
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES":
+            pages = ast.literal_eval(node.value)
+            return [(f, url) for f, _, url, _ in pages if (ROOT / f).exists()]
+    raise AssertionError("app.py has no PAGES list")
+
+
+def run_page(page: str | None = None, lang: str = "en", *, timeout: float = 90, state=None):
+    """Run app.py (and switch to ``page``, e.g. "pages/convolution.py") in AppTest.
+
+    ``state`` seeds ``st.session_state`` before the first run (widget keys, data_editor edits).
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.session_state["lang"] = lang
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    if page is not None and page != "pages/home.py":
+        at.switch_page(page).run()
+    return at
+
+
+def errors_of(at) -> list[str]:
+    """Exception texts shown on the page (empty when the run was clean)."""
+    return [str(e.value) + "\n" + "\n".join(e.stack_trace or []) for e in at.exception]
+
+
+@pytest.fixture
+def app_run():
+    return run_page

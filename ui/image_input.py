@@ -1,0 +1,140 @@
+"""The shared image (a sample photo or the student's upload), chosen in the sidebar.
+
+Decoding and validation live in ``cnnviz.images``; this module only keeps the result in
+``st.session_state`` (per user, never a shared cache) and shows messages. A bad upload leaves
+the previous image in place.
+
+Session keys: ``image`` (dict: array float32 in [0, 1] (H, W) or (H, W, 3), label, orig_size,
+notes, serial), ``image_error`` ((code, params) or None), widgets ``img_choice``, ``img``
+(the uploader), ``work_size``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import i18n, images
+from ui.errors import message_for
+from ui.lang import current, t
+
+UPLOAD = "__upload__"
+WORK_SIZES = [64, 128, 256, 512, 1024]
+DEFAULT_WORK_SIZE = 256
+#: The largest side we keep in memory per user; every working size fits below it.
+STORE_MAX_SIDE = max(WORK_SIZES)
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
+
+
+def _samples() -> list[dict]:
+    return images.list_samples()
+
+
+def _sample_title(sample: dict) -> str:
+    return sample.get(f"title_{current()}") or sample.get("title_en") or sample["name"]
+
+
+def _store(loaded: images.LoadedImage, label: str) -> None:
+    arr = images.resize_to_working(loaded.array, STORE_MAX_SIDE)
+    serial = st.session_state.get("image", {}).get("serial", 0) + 1
+    st.session_state["image"] = {
+        "array": np.ascontiguousarray(arr, dtype=np.float32),
+        "label": label,
+        "orig_size": tuple(loaded.original_size),
+        "notes": list(loaded.notes),
+        "serial": serial,
+    }
+    st.session_state.pop("_work_0", None)
+    st.session_state.pop("_work_1", None)
+
+
+def _load_sample(name: str) -> None:
+    try:
+        _store(images.load_sample(name, max_side=STORE_MAX_SIDE), name)
+        st.session_state["image_error"] = None
+    except Exception as exc:  # noqa: BLE001 - a broken asset must not break the page
+        st.session_state["image_error"] = exc
+
+
+def _on_choice() -> None:
+    choice = st.session_state.get("img_choice")
+    if choice and choice != UPLOAD:
+        _load_sample(choice)
+
+
+def _handle_upload(file) -> None:
+    """Decode a newly uploaded file once (uploads are re-sent on every rerun)."""
+    if file is None or st.session_state.get("_upload_id") == file.file_id:
+        return
+    st.session_state["_upload_id"] = file.file_id
+    try:
+        loaded = images.load_image(file.getvalue(), max_side=STORE_MAX_SIDE)
+    except images.ImageError as exc:
+        st.session_state["image_error"] = exc
+        return
+    except Exception:  # noqa: BLE001 - anything Pillow throws is a bad file to the student
+        st.session_state["image_error"] = images.ImageError("not_image")
+        return
+    _store(loaded, file.name)
+    st.session_state["image_error"] = None
+
+
+def ensure_image() -> None:
+    """Make sure a default image exists for this session (the first sample)."""
+    if "image" not in st.session_state:
+        samples = _samples()
+        if samples:
+            _load_sample(samples[0]["name"])
+
+
+def sidebar() -> None:
+    """The image picker: sample photos or an upload, plus the working size."""
+    ensure_image()
+    samples = _samples()
+    names = [s["name"] for s in samples] + [UPLOAD]
+    titles = {s["name"]: _sample_title(s) for s in samples} | {UPLOAD: t("images.upload_option")}
+    st.selectbox(t("images.source"), names, format_func=titles.get, key="img_choice",
+                 on_change=_on_choice, help=t("images.source_help"))
+    if st.session_state.get("img_choice") == UPLOAD:
+        file = st.file_uploader(t("images.upload"), type=UPLOAD_TYPES, key="img",
+                                help=t("images.upload_help", mb=10))
+        _handle_upload(file)
+    err = st.session_state.get("image_error")
+    if err is not None:
+        st.warning(message_for(err), icon="⚠️")
+    st.select_slider(t("images.work_size"), options=WORK_SIZES, value=DEFAULT_WORK_SIZE,
+                     key="work_size", help=t("images.work_size_help"))
+    img = st.session_state.get("image")
+    if img is not None:
+        work = working_image()
+        ow, oh = img["orig_size"]
+        titles_now = {s["name"]: _sample_title(s) for s in samples}
+        st.image(np.clip(work, 0, 1), caption=titles_now.get(img["label"], img["label"]),
+                 width="stretch")
+        if (work.shape[1], work.shape[0]) != (ow, oh):
+            st.caption(t("common.working_note", w=work.shape[1], h=work.shape[0], ow=ow, oh=oh))
+        for note in img["notes"]:
+            if i18n.has(f"images.note_{note}"):
+                st.caption(t(f"images.note_{note}"))
+
+
+def working_image(gray: bool = False) -> np.ndarray:
+    """The current image at the chosen working size: float32 (H, W, 3) or (H, W) in [0, 1].
+
+    Recomputed only when the image or the size changes (kept per session, not in a shared cache).
+    """
+    ensure_image()
+    img = st.session_state.get("image")
+    if img is None:  # no samples shipped: a plain gradient keeps every page usable
+        return np.tile(np.linspace(0, 1, 64, dtype=np.float32), (64, 1))
+    size = int(st.session_state.get("work_size", DEFAULT_WORK_SIZE))
+    key = (img["serial"], size, gray)
+    slot = f"_work_{int(gray)}"
+    cached = st.session_state.get(slot)
+    if cached is None or cached[0] != key:
+        arr = images.resize_to_working(img["array"], size)
+        if gray and arr.ndim == 3:
+            arr = images.to_gray(arr)
+        cached = (key, np.ascontiguousarray(arr, dtype=np.float32))
+        st.session_state[slot] = cached
+    return cached[1]
