@@ -226,7 +226,7 @@ def _tap(a: np.ndarray, r0: int, c0: int, n_r: int, n_c: int, sr: int, sc: int) 
 def _channels_first(x: np.ndarray) -> tuple[np.ndarray, bool]:
     # Our conv returns NCHW views of channel-major memory; working on the C-contiguous
     # (C, N, H, W) view keeps every later copy sequential in memory.
-    if x.ndim == 4 and not x.flags.c_contiguous and x.transpose(1, 0, 2, 3).flags.c_contiguous:
+    if x.ndim == 4 and x.strides[1] > x.strides[0] > 0:
         return x.transpose(1, 0, 2, 3), True
     return x, False
 
@@ -311,23 +311,41 @@ def conv2d_forward(
     ho, wo = _out_hw(h, wd, kh, kw, stride, padding, dilation)
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
 
-    xp = _pad_cn(x, ph, pw)
-    cols = np.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
-    for u in range(kh):  # loop over taps only; each copy moves a whole (C, N, H', W') block
-        for v in range(kw):
-            cols[:, u, v] = _tap(xp, u * dh, v * dw, ho, wo, sh, sw)
-    cols = cols.reshape(c * kh * kw, n * ho * wo)
-    w2 = w.reshape(k, -1)
-    out = w2 @ cols
+    wide = sh == 1 and sw == 1
+    if wide:
+        # Stride 1: tap (u, v) reads ONE contiguous run of the flattened padded rows, so the
+        # copies move long runs instead of W'-long pieces; each output row carries Wp - W'
+        # junk columns that are cropped off (and get zero gradient in backward).
+        hp, wp = h + 2 * ph, wd + 2 * pw
+        xp = np.zeros((c, n, hp + 1, wp), dtype=x.dtype)  # +1 row: the last run may overrun
+        xp[:, :, ph : ph + h, pw : pw + wd] = x.transpose(1, 0, 2, 3)
+        flat = xp.reshape(c, n, (hp + 1) * wp)
+        run = ho * wp
+        cols = np.empty((c, kh, kw, n, run), dtype=x.dtype)
+        for u in range(kh):
+            for v in range(kw):
+                off = u * dh * wp + v * dw
+                cols[:, u, v] = flat[:, :, off : off + run]
+        row = wp
+    else:
+        xp = _pad_cn(x, ph, pw)
+        cols = np.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+        for u in range(kh):  # loop over taps only; each copy moves a whole (C, N, H', W') block
+            for v in range(kw):
+                cols[:, u, v] = _tap(xp, u * dh, v * dw, ho, wo, sh, sw)
+        row = wo
+    cols = cols.reshape(c * kh * kw, n * ho * row)
+    out = w.reshape(k, -1) @ cols  # the one GEMM: (K, C*kh*kw) @ (C*kh*kw, N*H'*row)
     if b is not None:
         b = np.asarray(b, dtype=x.dtype).reshape(k)
         out += b[:, None]
-    out = out.reshape(k, n, ho, wo).transpose(1, 0, 2, 3)
+    out = out.reshape(k, n, ho, row)[..., :wo].transpose(1, 0, 2, 3)
     cache = {
         "x_shape": x.shape,
         "w": w,
         "has_bias": b is not None,
         "cols": cols,
+        "wide": wide,
         "stride": stride,
         "padding": padding,
         "dilation": dilation,
@@ -365,17 +383,36 @@ def conv2d_backward(
     (sh, sw), (ph, pw), (dh, dw_) = cache["stride"], cache["padding"], cache["dilation"]
     dout = np.asarray(dout, dtype=w.dtype)
     ho, wo = dout.shape[2], dout.shape[3]
-    # Same channel-major layout as the forward GEMM; free when dout came from our own ops.
-    d2 = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(k, n * ho * wo)
+    dt = dout.transpose(1, 0, 2, 3)
+    if cache["wide"]:
+        row = wd + 2 * pw
+        dpad = np.zeros((k, n, ho, row), dtype=w.dtype)  # junk columns get zero gradient
+        dpad[..., :wo] = dt
+        d2 = dpad.reshape(k, -1)
+    else:
+        # Same channel-major layout as the forward GEMM; free when dout came from our ops.
+        d2 = np.ascontiguousarray(dt).reshape(k, -1)
     dw = (d2 @ cols.T).reshape(w.shape)
     db = d2.sum(axis=1) if cache["has_bias"] else None
     if not need_dx:
         return None, dw, db
-    dcols = (w.reshape(k, -1).T @ d2).reshape(c, kh, kw, n, ho, wo)
-    dxp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=w.dtype)
-    for u in range(kh):  # col2im: overlapping windows add up, so accumulate tap by tap
-        for v in range(kw):
-            _tap(dxp, u * dh, v * dw_, ho, wo, sh, sw)[...] += dcols[:, u, v]
+    dcols = w.reshape(k, -1).T @ d2
+    hp = h + 2 * ph
+    if cache["wide"]:
+        run = ho * row
+        dcols = dcols.reshape(c, kh, kw, n, run)
+        dflat = np.zeros((c, n, (hp + 1) * row), dtype=w.dtype)
+        for u in range(kh):  # col2im: overlapping windows add up, so accumulate tap by tap
+            for v in range(kw):
+                off = u * dh * row + v * dw_
+                dflat[:, :, off : off + run] += dcols[:, u, v]
+        dxp = dflat.reshape(c, n, hp + 1, row)
+    else:
+        dcols = dcols.reshape(c, kh, kw, n, ho, wo)
+        dxp = np.zeros((c, n, hp, wd + 2 * pw), dtype=w.dtype)
+        for u in range(kh):
+            for v in range(kw):
+                _tap(dxp, u * dh, v * dw_, ho, wo, sh, sw)[...] += dcols[:, u, v]
     # Crop with explicit ends: dxp[p:-p] would be empty when p == 0.
     dx = dxp[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3)
     return dx, dw, db
@@ -753,13 +790,17 @@ def pool2d_forward(
             out += _tap(xp, (t // kw), (t % kw), ho, wo, sh, sw)
         out *= 1.0 / (kh * kw)
     else:
-        out = _tap(xp, 0, 0, ho, wo, sh, sw).copy()
-        argmax = np.zeros(out.shape, dtype=np.int16 if kh * kw < 2**15 else np.int32)
-        for t in range(1, kh * kw):
-            tap = _tap(xp, t // kw, t % kw, ho, wo, sh, sw)
-            better = tap > out  # strict: on ties the earlier (first) tap keeps the win
-            np.copyto(out, tap, where=better)
-            np.copyto(argmax, t, where=better)
+        taps = [_tap(xp, t // kw, t % kw, ho, wo, sh, sw) for t in range(kh * kw)]
+        out = taps[0].copy()
+        for tap in taps[1:]:
+            np.maximum(out, tap, out=out)
+        # argmax = number of taps before the first one equal to the max (ties -> first, as
+        # PyTorch); counting with boolean ops is several times faster than masked copies.
+        missed = taps[0] != out
+        argmax = missed.astype(np.int8 if kh * kw <= 127 else np.int32)
+        for tap in taps[1:-1]:
+            missed &= tap != out
+            argmax += missed
         cache["argmax"] = argmax.transpose(1, 0, 2, 3) if swapped else argmax
     if swapped:
         out = out.transpose(1, 0, 2, 3)
@@ -811,24 +852,29 @@ def pool2d_backward(dout: np.ndarray, cache: dict[str, Any]) -> np.ndarray:
     pshape = list(shape[:-2]) + [shape[-2] + 2 * ph, shape[-1] + 2 * pw]
     if swapped:
         pshape[0], pshape[1] = pshape[1], pshape[0]
-    dxp = np.zeros(pshape, dtype=dout.dtype)
     ho, wo = dout.shape[-2:]
+    overlap = sh < kh or sw < kw
+    # Windows that tile the input exactly write every pixel once: no need to zero-fill first.
+    tiled = (sh, sw) == (kh, kw) and (ho * kh, wo * kw) == tuple(pshape[-2:])
+    dxp = np.empty(pshape, dtype=dout.dtype) if tiled else np.zeros(pshape, dtype=dout.dtype)
     if cache["mode"] == "avg":
         g = dv * (1.0 / (kh * kw))
         for t in range(kh * kw):
-            _tap(dxp, t // kw, t % kw, ho, wo, sh, sw)[...] += g
+            view = _tap(dxp, t // kw, t % kw, ho, wo, sh, sw)
+            if overlap:  # overlapping windows add up their shares
+                view += g
+            else:
+                view[...] = g
     else:
         argmax = cache["argmax"]
         if swapped:
             argmax = argmax.transpose(1, 0, 2, 3)
-        overlap = sh < kh or sw < kw
         for t in range(kh * kw):
-            hit = argmax == t
             view = _tap(dxp, t // kw, t % kw, ho, wo, sh, sw)
             if overlap:  # overlapping windows may send two gradients to one pixel
-                view += np.where(hit, dv, 0)
-            else:
-                np.copyto(view, dv, where=hit)
+                view += dv * (argmax == t)
+            else:  # each pixel is in at most one window: write, don't accumulate
+                np.multiply(dv, argmax == t, out=view)
     dx = dxp[..., ph : ph + shape[-2], pw : pw + shape[-1]]
     return dx.transpose(1, 0, 2, 3) if swapped else dx
 
