@@ -79,8 +79,10 @@ class ShapeError(ValueError):
         ``"channels"`` (kernel and input channel counts differ) and ``"features"``
         (a Linear layer's ``in_features`` differs from its input).
     params : dict
-        The numbers involved, e.g. ``{"size": 4, "kernel": 5, "stride": 1, "padding": 0,
-        "dilation": 1}``, for formatting a translated message.
+        The numbers involved, for formatting a translated message. Geometry errors carry
+        ``size``, ``kernel_size`` (also as ``kernel``), ``stride``, ``padding``, ``dilation``,
+        ``effective`` (dilated kernel extent ``d(k-1)+1``) and ``padded`` (``size + 2p``);
+        ``"channels"`` / ``"features"`` errors carry ``expected`` and ``got``.
     """
 
     def __init__(self, message: str, code: str, **params: Any) -> None:
@@ -89,10 +91,27 @@ class ShapeError(ValueError):
         self.params = params
 
 
+# Setting name -> (ShapeError code, params key) for settings that are not whole numbers.
+_SETTING_CODES = {
+    "input size": ("size", "size"),
+    "kernel size": ("kernel", "kernel_size"),
+    "stride": ("stride", "stride"),
+    "padding": ("padding", "padding"),
+    "dilation": ("dilation", "dilation"),
+}
+
+
 def _int(value: Any, name: str) -> int:
-    # Accept NumPy integers and integral floats from widgets, reject 1.5.
-    if isinstance(value, bool) or not float(value).is_integer():
-        raise TypeError(f"The {name} must be a whole number, got {value!r}.")
+    # Accept NumPy integers and integral floats from widgets; reject 1.5, NaN, True.
+    try:
+        ok = not isinstance(value, bool) and float(value).is_integer()
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        code, key = _SETTING_CODES.get(name, ("size", "size"))
+        raise ShapeError(
+            f"The {name} must be a whole number (got {value!r}).", code, **{key: value}
+        )
     return int(value)
 
 
@@ -140,7 +159,17 @@ def output_size(
     """
     size, k = _int(size, "input size"), _int(kernel_size, "kernel size")
     s, p, d = _int(stride, "stride"), _int(padding, "padding"), _int(dilation, "dilation")
-    params = {"size": size, "kernel": k, "stride": s, "padding": p, "dilation": d}
+    span = d * (k - 1) + 1
+    params = {
+        "size": size,
+        "kernel_size": k,
+        "kernel": k,
+        "stride": s,
+        "padding": p,
+        "dilation": d,
+        "effective": span,  # the dilated kernel's extent d(k-1)+1
+        "padded": size + 2 * p,
+    }
     if size < 1:
         raise ShapeError(f"The input must be at least 1 pixel wide (got {size}).", "size", **params)
     if k < 1:
@@ -151,7 +180,6 @@ def output_size(
         raise ShapeError(f"The padding cannot be negative (got {p}).", "padding", **params)
     if d < 1:
         raise ShapeError(f"The dilation must be at least 1 (got {d}).", "dilation", **params)
-    span = d * (k - 1) + 1
     if span > size + 2 * p:
         raise ShapeError(
             f"The kernel spans {span} pixels but the padded input is only {size + 2 * p} "
@@ -719,11 +747,14 @@ def _pool_geometry(shape, kernel_size, stride, padding):
             f"Pooling padding must be at most half the window (got padding ({ph}, {pw}) "
             f"for a {kh} x {kw} window).",
             "padding",
-            kernel=kh,
-            padding=max(ph, pw),
-            stride=sh,
             size=shape[-1],
+            kernel_size=max(kh, kw),
+            kernel=max(kh, kw),
+            stride=sh,
+            padding=max(ph, pw),
             dilation=1,
+            effective=max(kh, kw),
+            padded=shape[-1] + 2 * pw,
         )
     return (kh, kw), (sh, sw), (ph, pw), (ho, wo)
 
