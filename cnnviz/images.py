@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +72,7 @@ _MESSAGES = {
     "not_image": "This file is not an image that can be read (PNG, JPEG, BMP, GIF, WebP, TIFF).",
     "unsupported": "This kind of file ({format}) is not supported; please upload PNG or JPEG.",
     "truncated": "The {format} file is damaged or incomplete (cut off while uploading?).",
-    "too_many_pixels": "The image has too many pixels ({pixels:,}); the limit is {limit:,}.",
+    "too_many_pixels": "The image has too many pixels; the limit is {limit:,}.",
     "zero_size": "The image has no pixels (width or height is 0).",
     "aspect": "The image is too long and thin ({width}x{height}); the limit is {limit:g}:1.",
     "too_small": "The image is too small ({width}x{height}); each side needs {min_side} pixels.",
@@ -166,12 +167,19 @@ def _check_size(width: int, height: int, max_pixels: int) -> None:
         raise ImageError("too_small", width=width, height=height, min_side=MIN_SIDE)
 
 
+def _bomb(exc: Exception, max_pixels: int) -> ImageError:
+    """Pillow's own decompression-bomb check fired (its limit may be below ours)."""
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    return ImageError("too_many_pixels", limit=limit, pixels=int(found[1]) if found else None)
+
+
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and validate the declared size."""
     try:
         im = Image.open(io.BytesIO(data), formats=_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError("too_many_pixels", limit=max_pixels, pixels=0) from exc
+        raise _bomb(exc, max_pixels) from exc
     except Exception as exc:  # Pillow raises many types on hostile input
         if _declared_zero_size(data):
             raise ImageError("zero_size", width=0, height=0) from exc
@@ -208,7 +216,7 @@ def _decode(im: Image.Image, max_pixels: int) -> tuple[Image.Image, list[str], b
             im.seek(0)
         im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError("too_many_pixels", limit=max_pixels, pixels=0) from exc
+        raise _bomb(exc, max_pixels) from exc
     except Exception as exc:
         raise ImageError("truncated", format=fmt) from exc
     try:
@@ -291,7 +299,8 @@ def load_image(
         Largest accepted width * height, default :data:`MAX_PIXELS` (40 megapixels).
     max_side : int, optional
         If given, downscale (LANCZOS, keeping the aspect) so the long side is at most this,
-        while still 8-bit: much cheaper in memory than decoding to float first.
+        while still 8-bit: much cheaper in memory than decoding to float first. At least
+        ``MIN_SIDE * MAX_ASPECT`` (60), so the short side still has ``MIN_SIDE`` pixels.
 
     Returns
     -------
@@ -309,6 +318,8 @@ def load_image(
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"load_image expects bytes, got {type(data).__name__}")
+    if max_side is not None and max_side < MIN_SIDE * MAX_ASPECT:
+        raise ValueError(f"max_side must be >= {MIN_SIDE * MAX_ASPECT:g}, got {max_side}")
     data = bytes(data)
     if not data:
         raise ImageError("empty")
@@ -388,7 +399,18 @@ def to_gray(array: np.ndarray) -> np.ndarray:
 
 
 def to_chw(array: np.ndarray) -> np.ndarray:
-    """Channel-first layout for the engine: ``(H, W) -> (1, H, W)``, ``(H, W, C) -> (C, H, W)``."""
+    """Channel-first layout for the engine.
+
+    Parameters
+    ----------
+    array : np.ndarray
+        ``(H, W)`` or ``(H, W, C)``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(1, H, W)`` or ``(C, H, W)`` (contiguous).
+    """
     a = np.asarray(array)
     if a.ndim == 2:
         return a[None, :, :]
@@ -398,7 +420,19 @@ def to_chw(array: np.ndarray) -> np.ndarray:
 
 
 def to_png_bytes(array: np.ndarray) -> bytes:
-    """Encode a float ``[0, 1]`` image (``(H, W)`` or ``(H, W, 3)``) as 8-bit PNG bytes."""
+    """Encode an image as 8-bit PNG bytes (for sending compressed pictures to the browser).
+
+    Parameters
+    ----------
+    array : np.ndarray
+        Float in ``[0, 1]`` (clipped; NaN becomes 0), ``(H, W)``, ``(H, W, 3)`` or
+        ``(H, W, 4)``.
+
+    Returns
+    -------
+    bytes
+        A PNG file: mode L, RGB or RGBA.
+    """
     a = np.asarray(array, dtype=np.float32)
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (1, 3, 4))):
         raise ValueError(f"expected (H, W) or (H, W, 3), got shape {a.shape}")
@@ -429,7 +463,18 @@ def list_samples() -> list[dict[str, Any]]:
 
 
 def load_sample(name: str, *, max_side: int | None = None) -> LoadedImage:
-    """Load a bundled sample by its ``name`` (see :func:`list_samples`).
+    """Load a bundled sample photograph.
+
+    Parameters
+    ----------
+    name : str
+        A ``name`` from :func:`list_samples` (``"chelsea"``, ``"camera"``, ...).
+    max_side : int, optional
+        As in :func:`load_image`.
+
+    Returns
+    -------
+    LoadedImage
 
     Raises
     ------

@@ -164,10 +164,12 @@ def test_max_side_downscales_while_decoding() -> None:
     li = load_image(data, max_side=100)
     assert max(li.array.shape[:2]) == 100 and li.original_size == (640, 480)
     assert "downscaled" in li.notes
+    with pytest.raises(ValueError):
+        load_image(data, max_side=10)  # would squeeze a 20:1 picture below MIN_SIDE
     li16 = load_image(
-        encode(Image.fromarray(np.full((300, 200), 40000, np.uint16)), "PNG"), max_side=30
+        encode(Image.fromarray(np.full((300, 200), 40000, np.uint16)), "PNG"), max_side=60
     )
-    assert li16.array.shape == (30, 20)
+    assert li16.array.shape == (60, 40)
     np.testing.assert_allclose(li16.array, 40000 / 65535, atol=1e-5)
 
 
@@ -243,8 +245,10 @@ def test_decompression_bomb_rejected_without_decoding(
 ) -> None:
     _forbid_decoding(monkeypatch)
     t0 = time.perf_counter()
-    expect_code(bomb, "too_many_pixels")
+    err = expect_code(bomb, "too_many_pixels")
     assert time.perf_counter() - t0 < 1.0
+    assert err.params["pixels"] == 20000 * 20000
+    assert err.params["limit"] == images.MAX_PIXELS
 
 
 def test_over_our_limit_but_under_pillows(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -264,7 +268,9 @@ def test_max_pixels_parameter() -> None:
 
 def test_pillow_bomb_warning_becomes_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow warns above, errors above 2x
-    expect_code(encode(Image.new("L", (40, 40)), "PNG"), "too_many_pixels")
+    err = expect_code(encode(Image.new("L", (40, 40)), "PNG"), "too_many_pixels")
+    assert err.params["limit"] == 1000  # the stricter of the two limits is the one reported
+    assert err.params["pixels"] == 1600
 
 
 @pytest.mark.parametrize(
