@@ -1,0 +1,291 @@
+"""Figures of the pooling lesson: the animated step-through, feature-map slices before and after
+pooling, the translation-tolerance curve and global pooling.
+
+Builders are pure: the engine's arrays and already-translated labels in, a ``go.Figure`` out.
+The step-through animates only ``layout.shapes`` and ``layout.annotations`` (the window, the
+chosen element, the written-out value), so its frames play in the browser without a redraw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from cnnviz.viz import figures, style
+
+MINUS_INF = "−∞"
+#: Output cells not computed yet at the current step are covered with this colour.
+TODO_FILL = "#f1f1f1"
+#: Above this many terms an average is written with an ellipsis.
+MAX_TERMS = 9
+
+
+def _num(v: float) -> str:
+    return MINUS_INF if v == -np.inf else style.fmt(v)
+
+
+def formula(terms: Sequence[float], mode: str, value: float) -> str:
+    """One window's result written out: ``max(1, 1, 5, 6) = 6`` or
+    ``(1 + 1 + 5 + 6)/4 = 13/4 = 3.25`` (long windows are shortened with "…")."""
+    t = [_num(v) for v in np.asarray(terms, dtype=np.float64).ravel()]
+    if len(t) > MAX_TERMS:
+        t = t[:4] + ["…"] + t[-2:]
+    if mode == "max":
+        return f"max({', '.join(t)}) = {style.fmt(value)}"
+    n = len(np.ravel(terms))
+    total = float(np.sum(terms))
+    return f"({' + '.join(t)})/{n} = {style.fmt(total)}/{n} = {style.fmt(value)}"
+
+
+def _scale(values: np.ndarray) -> tuple[float, float, list]:
+    finite = values[np.isfinite(values)]
+    if finite.size and style.is_signed(finite):
+        lim = style.signed_limit(finite)
+        return -lim, lim, style.DIVERGING
+    lo = float(finite.min()) if finite.size else 0.0
+    hi = float(finite.max()) if finite.size else 1.0
+    # light grays keep the printed numbers readable (as figures.grid_figure)
+    return lo, hi if hi > lo else lo + 1.0, [[0.0, "#ffffff"], [1.0, "#8c8c8c"]]
+
+
+def _cell(r: float, c: float, h: float, w: float, xref: str, yref: str, **kw: Any) -> dict:
+    shape = figures.highlight_shape(r, c, h, w, **kw)
+    shape.update(xref=xref, yref=yref)
+    return shape
+
+
+def _todo(k: int, ho: int, wo: int) -> list[dict]:
+    """Cover the output cells after step ``k`` (row-major) with at most two rectangles."""
+    i, j = divmod(k, wo)
+    rects = []
+    if j + 1 < wo:
+        rects.append((i, j + 1, 1, wo - j - 1))
+    if i + 1 < ho:
+        rects.append((i + 1, 0, ho - i - 1, wo))
+    return [{"type": "rect", "xref": "x2", "yref": "y2", "name": "todo", "layer": "above",
+             "x0": c - 0.5, "x1": c + w - 0.5, "y0": r - 0.5, "y1": r + h - 0.5,
+             "line": {"width": 0}, "fillcolor": TODO_FILL} for r, c, h, w in rects]
+
+
+def step_frames(seq: Mapping[str, Any], mode: str, step_label: str) -> list[dict]:
+    """Per output cell (row-major): the layout of that step — ``shapes`` (``window`` on the
+    input, ``output`` cell, ``chosen`` element for max pooling, ``todo`` covers) and the
+    written-out ``formula``.
+
+    ``step_label`` is a translated template with ``{k}``, ``{n}``, ``{i}``, ``{j}``.
+    """
+    f, p = seq["window"], seq["padding"]
+    ho, wo = seq["out_shape"]
+    out = seq[mode]
+    terms = seq["terms_max" if mode == "max" else "terms_avg"]
+    steps = []
+    for k, (r0, c0) in enumerate(seq["origins"]):
+        i, j = divmod(k, wo)
+        shapes = [_cell(r0, c0, f, f, "x", "y") | {"name": "window"},
+                  _cell(i, j, 1, 1, "x2", "y2") | {"name": "output"}]
+        if mode == "max":
+            # the engine's choice (pool2d_argmax), moved into padded coordinates
+            r, c = seq["argmax_rows"][i, j] + p, seq["argmax_cols"][i, j] + p
+            shapes.append({"type": "circle", "xref": "x", "yref": "y", "name": "chosen",
+                           "x0": c - 0.42, "x1": c + 0.42, "y0": r - 0.42, "y1": r + 0.42,
+                           "line": {"color": style.HIGHLIGHT, "width": 4}, "layer": "above"})
+        shapes += _todo(k, ho, wo)
+        label = step_label.format(k=k + 1, n=ho * wo, i=i, j=j)
+        steps.append({"shapes": shapes,
+                      "formula": f"{label}   {formula(terms[k], mode, out[i, j])}"})
+    return steps
+
+
+def step_spec(seq: Mapping[str, Any], mode: str, labels: Mapping[str, str], *,
+              cell_px: int = 48) -> dict:
+    """The step-through of one pooling mode: padded input grid (left) and output grid (right),
+    as a plain figure dict with one animation frame per output cell (wrap it with
+    :class:`Prebuilt` to draw it).
+
+    labels: ``title``, ``input``, ``output``, ``step`` (template, see :func:`step_frames`),
+    ``play``, ``pause``, ``slider`` (prefix of the current step), ``value`` (hover), ``padding``.
+    """
+    padded = np.asarray(seq["padded_max" if mode == "max" else "padded_avg"], dtype=np.float64)
+    out = np.asarray(seq[mode], dtype=np.float64)
+    p = seq["padding"]
+    hp, wp = padded.shape
+    ho, wo = out.shape
+    pad_mask = np.ones_like(padded, dtype=bool)
+    pad_mask[p : hp - p, p : wp - p] = False
+    values = np.where(pad_mask, np.nan, padded)
+    zmin, zmax, scale = _scale(np.concatenate([values.ravel(), out.ravel()]))
+    hover = f"({'%{y}'}, {'%{x}'})<br>{labels['value']}: %{{z}}<extra></extra>"
+    cells = {"xgap": 2, "ygap": 2, "showscale": False, "texttemplate": "%{text}",
+             "textfont": {"size": style.CELL_FONT_SIZE, "color": "#111111"}}
+    fig = go.Figure()
+    if p:
+        pad_text = np.where(pad_mask, MINUS_INF if mode == "max" else "0", "")
+        fig.add_trace(go.Heatmap(z=np.where(pad_mask, 0.0, np.nan), text=pad_text, zmin=0, zmax=1,
+                                 colorscale=[[0, style.PADDING_COLOR], [1, style.PADDING_COLOR]],
+                                 hovertemplate=f"{labels['padding']}<extra></extra>",
+                                 name="padding", **cells))
+    text_in = np.vectorize(_num)(np.where(pad_mask, 0.0, padded))
+    fig.add_trace(go.Heatmap(z=values, text=np.where(pad_mask, "", text_in), zmin=zmin,
+                             zmax=zmax, colorscale=scale, hovertemplate=hover, name="input",
+                             **cells))
+    fig.add_trace(go.Heatmap(z=out, text=np.vectorize(style.fmt)(out), zmin=zmin, zmax=zmax,
+                             colorscale=scale, hovertemplate=hover, name="output",
+                             xaxis="x2", yaxis="y2", **cells))
+    x_off = (wp - wo) / 2
+    y_off = (hp - ho) / 2
+    axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
+    fig.update_layout(
+        xaxis=axis | {"domain": [0.0, 0.56], "range": [-0.5, wp - 0.5]},
+        yaxis=axis | {"range": [hp - 0.5, -0.5], "scaleanchor": "x"},
+        xaxis2=axis | {"domain": [0.62, 1.0], "range": [-x_off - 0.5, wp - x_off - 0.5]},
+        yaxis2=axis | {"range": [hp - y_off - 0.5, -y_off - 0.5], "scaleanchor": "x2"},
+    )
+    steps = step_frames(seq, mode, labels["step"])
+    titles = [{"text": f"{labels['input']} {hp - 2 * p}×{wp - 2 * p}"
+               + (f" (+{p})" if p else ""), "x": 0.28, "y": 1.0},
+              {"text": f"{labels['output']} {ho}×{wo}", "x": 0.81, "y": 1.0}]
+    titles = [a | {"xref": "paper", "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                   "font": {"size": style.FONT_SIZE}} for a in titles]
+
+    def annotations(text: str) -> list[dict]:
+        return titles + [{"text": text, "xref": "paper", "yref": "paper", "x": 0.0, "y": -0.03,
+                          "xanchor": "left", "yanchor": "top", "showarrow": False,
+                          "font": {"size": style.FONT_SIZE, "color": style.HIGHLIGHT},
+                          "name": "formula"}]
+
+    fig.update_layout(shapes=steps[0]["shapes"], annotations=annotations(steps[0]["formula"]))
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
+             "transition": {"duration": 0}}
+    n = len(steps)
+    fig.update_layout(
+        updatemenus=[{
+            "type": "buttons", "direction": "left", "x": 0.0, "y": -0.2, "xanchor": "left",
+            "yanchor": "top", "pad": {"t": 0, "r": 10}, "showactive": False,
+            "buttons": [
+                {"label": labels["play"], "method": "animate",
+                 "args": [None, {"frame": {"duration": 900, "redraw": False},
+                                 "fromcurrent": True, "transition": {"duration": 0}}]},
+                {"label": labels["pause"], "method": "animate", "args": [[None], still]},
+            ],
+        }],
+        sliders=[{
+            "active": 0, "x": 0.2, "len": 0.8, "y": -0.12, "yanchor": "top",
+            "pad": {"t": 10, "b": 0},
+            "currentvalue": {"prefix": labels["slider"], "font": {"size": style.FONT_SIZE}},
+            "font": {"size": 11, "color": "#555555" if n <= 20 else "rgba(0,0,0,0)"},
+            "steps": [{"label": str(k + 1), "method": "animate", "args": [[str(k)], still]}
+                      for k in range(n)],
+        }],
+    )
+    figures.base_layout(fig, labels["title"], height=cell_px * hp + 250)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 170})
+    # Frames stay plain dicts: validating them as go.Frame objects costs ~1-2 ms per frame
+    # (100+ ms for an 8x8 map), far too slow for a classroom rerun. They hold only shapes and
+    # annotations built above; tests validate the whole spec with go.Figure.
+    frames = [{"name": str(k), "layout": {"shapes": s["shapes"],
+                                          "annotations": annotations(s["formula"])}}
+              for k, s in enumerate(steps)]
+    return fig.to_dict() | {"frames": frames}
+
+
+class Prebuilt(go.Figure):
+    """A figure whose dict is already built (and cached): ``st.plotly_chart`` takes a Figure's
+    ``to_dict()`` as it is, so drawing it costs no second validation of every frame."""
+
+    def __init__(self, spec: dict) -> None:
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def _panel(fig: go.Figure, v: np.ndarray, row: int, col: int, *, signed: bool, limit: float,
+           hover: str) -> None:
+    """One map as a compressed PNG plus a coarse, invisible heatmap that carries hover values."""
+    h, w = v.shape
+    rgb = style.colorize(v, signed=signed, limit=limit)
+    fig.add_trace(go.Image(source=figures.png_data_uri(rgb), hoverinfo="skip"), row=row, col=col)
+    step = int(np.ceil(max(h, w) / 48))
+    ys, xs = np.arange(step // 2, h, step), np.arange(step // 2, w, step)
+    fig.add_trace(go.Heatmap(z=v[np.ix_(ys, xs)].astype(np.float32), x=xs, y=ys, opacity=0.004,
+                             showscale=False, hovertemplate=hover), row=row, col=col)
+
+
+def slices_figure(before: np.ndarray, after: np.ndarray, top_titles: Sequence[str],
+                  bottom_titles: Sequence[str], *, hover_label: str = "value",
+                  height: int = 430) -> go.Figure:
+    """Each depth slice before pooling (top row) and after (bottom row), drawn the same size so
+    the coarser grid shows; a slice keeps one colour scale in both rows.
+
+    before : (C, H, W), after : (C, H', W').
+    """
+    c = before.shape[0]
+    fig = make_subplots(rows=2, cols=c, subplot_titles=list(top_titles) + list(bottom_titles),
+                        horizontal_spacing=0.02, vertical_spacing=0.1)
+    hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.4g}}<extra></extra>"
+    signed = style.is_signed(before)
+    for k in range(c):
+        lim = style.signed_limit(before[k]) if signed else max(float(before[k].max()), 1e-12)
+        for row, v in ((1, before[k]), (2, after[k])):
+            _panel(fig, np.asarray(v, dtype=np.float64), row, k + 1, signed=signed, limit=lim,
+                   hover=hover)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+                     autorange="reversed")
+    for i, ax in enumerate(fig.select_yaxes()):
+        ax.update(scaleanchor=f"x{i + 1 if i else ''}")
+    figures.base_layout(fig, "", height=height)
+    fig.update_annotations(font={"size": style.FONT_SIZE - 1})
+    fig.update_layout(margin={"t": 30})
+    return fig
+
+
+def tolerance_figure(tol: Mapping[str, np.ndarray], shift: int,
+                     labels: Mapping[str, str]) -> go.Figure:
+    """Relative change (%) of the feature maps and of the pooled maps over shifts 0..3.
+
+    labels: ``title``, ``x``, ``y``, ``feature``, ``max``, ``avg``, ``now``.
+    """
+    fig = go.Figure()
+    series = (("feature", style.SERIES[6], "dot"), ("max", style.SERIES[0], "solid"),
+              ("avg", style.SERIES[1], "dash"))
+    for key, color, dash in series:
+        y = 100 * np.asarray(tol[key], dtype=np.float64)
+        fig.add_trace(go.Scatter(
+            x=tol["shifts"], y=y, name=labels[key], mode="lines+markers",
+            line={"color": color, "width": 3, "dash": dash}, marker={"size": 9},
+            hovertemplate=f"{labels[key]}: %{{y:.1f}}%<extra></extra>"))
+    fig.add_vline(x=shift, line={"color": style.HIGHLIGHT, "width": 2},
+                  annotation_text=labels["now"], annotation_position="top")
+    fig.update_xaxes(title=labels["x"], tickvals=list(tol["shifts"]), showgrid=True,
+                     gridcolor="#eeeeee")
+    fig.update_yaxes(title=labels["y"], ticksuffix="%", rangemode="tozero", showgrid=True,
+                     gridcolor="#eeeeee")
+    figures.base_layout(fig, labels["title"], height=380)
+    fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 60})
+    return fig
+
+
+def global_figure(names: Sequence[str], gmax: np.ndarray, gavg: np.ndarray,
+                  labels: Mapping[str, str]) -> go.Figure:
+    """One number per channel: global max and global average pooling side by side.
+
+    labels: ``title``, ``x``, ``y``, ``max``, ``avg``.
+    """
+    fig = go.Figure()
+    for key, vals, color in (("max", gmax, style.SERIES[0]), ("avg", gavg, style.SERIES[1])):
+        v = np.asarray(vals, dtype=np.float64)
+        fig.add_trace(go.Bar(x=list(names), y=v, name=labels[key], marker_color=color,
+                             text=[style.fmt(x) for x in v], textposition="outside",
+                             hovertemplate=f"%{{x}}<br>{labels[key]}: %{{y}}<extra></extra>"))
+    fig.update_xaxes(title=labels["x"])
+    fig.update_yaxes(title=labels["y"], rangemode="tozero")
+    figures.base_layout(fig, labels["title"], height=380)
+    fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.3, "x": 0},
+                      margin={"b": 60})
+    return fig
