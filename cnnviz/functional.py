@@ -1100,8 +1100,6 @@ def activation_backward(dout: np.ndarray, cache: dict[str, Any]) -> np.ndarray:
         return dout * (out * (1 - out))
     if name == "tanh":
         return dout * (1 - out * out)
-    if name == "elu":
-        return dout * np.where(x > 0, 1, out + 1)  # e^x = out + 1 for x <= 0
     return dout * _derivative(x, name, cache["negative_slope"])
 
 
