@@ -535,7 +535,9 @@ def _conv_image_fft(xp, ker, ho, wo, stride, dilation):
     hp, wp = xp.shape[1:]
     fh, fw = scipy.fft.next_fast_len(hp, True), scipy.fft.next_fast_len(wp, True)
     fx = scipy.fft.rfft2(xp, s=(fh, fw))
-    fk = scipy.fft.rfft2(kd[:, :, ::-1, ::-1], s=(fh, fw))
+    # The kernel has only kh non-zero rows: transform those rows first, then the columns
+    # (same result as rfft2 with zero padding, ~3x cheaper).
+    fk = scipy.fft.fft(scipy.fft.rfft(kd[:, :, ::-1, ::-1], n=fw, axis=-1), n=fh, axis=-2)
     out = np.empty((k, ho, wo), dtype=xp.dtype)
     for ki in range(k):
         full = scipy.fft.irfft2(np.einsum("chw,chw->hw", fk[ki], fx), s=(fh, fw))
