@@ -606,8 +606,9 @@ def conv2d_image(
     method : {"auto", "shift", "fft", "direct", "gemm"}
         ``"shift"``: NumPy shift-and-add over the kh*kw taps (fast for small kernels);
         ``"fft"``: FFT product (fast for large kernels); ``"direct"``:
-        ``scipy.signal.correlate2d``; ``"gemm"``: :func:`conv2d_forward`; ``"auto"`` picks by
-        measured speed.
+        ``scipy.signal.correlate2d``; ``"gemm"``: :func:`conv2d_forward` (its im2col matrix
+        holds ``C*kh*kw*H'*W'`` numbers: not for large images); ``"auto"`` picks shift or fft
+        by a cost model fitted to measured speed.
 
     Returns
     -------
