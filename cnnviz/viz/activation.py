@@ -1,0 +1,219 @@
+"""Figures of the activation lesson: curves with derivatives, value histograms, vanishing
+gradients. Arrays and already-translated labels in, ``go.Figure`` out.
+
+Every activation keeps its colour from :data:`cnnviz.viz.style.ACTIVATION_COLORS`; signed values
+use the diverging blue (negative) / red (positive) colours; zeros that ReLU produced use the
+highlight colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from cnnviz.act_lesson import Curve, Histogram
+from cnnviz.viz import figures, style
+
+LINE = 3
+
+
+def _rgba(color: str, alpha: float) -> str:
+    r, g, b = (int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def curves_figure(
+    curves: Mapping[str, Curve],
+    *,
+    names: Mapping[str, str],
+    labels: Mapping[str, str],
+    derivative: bool = True,
+    zones: list[tuple[float, float]] = (),
+    zone_color: str = "#999999",
+    steepest: tuple[float, float, float] | None = None,
+) -> go.Figure:
+    """f(x) on top and, when ``derivative``, f'(x) below on a shared x axis.
+
+    Parameters
+    ----------
+    curves : {name: Curve}
+    names : display name of each activation
+    labels : translated texts: ``title``, ``x``, ``f``, ``df``, ``f_panel``, ``df_panel``,
+        ``zone`` (legend entry of the shaded zones), ``tangent`` and ``peak`` (sigmoid's
+        steepest point).
+    zones : x intervals to shade (the saturated parts of one curve)
+    steepest : ``(x, f, f')`` of sigmoid's steepest point, marked with its tangent and value.
+    """
+    rows = 2 if derivative else 1
+    fig = make_subplots(
+        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+        subplot_titles=[labels["f_panel"], labels["df_panel"]][:rows],
+    )
+    hover_f = labels["f"] + " = %{y:.6g}<br>" + labels["df"] + " = %{customdata:.6g}"
+    hover_d = labels["f"] + " = %{customdata:.6g}<br>" + labels["df"] + " = %{y:.6g}"
+    for name, c in curves.items():
+        color = style.ACTIVATION_COLORS[name]
+        fig.add_trace(go.Scatter(
+            x=c.x, y=c.f, customdata=c.df, mode="lines", name=names[name], legendgroup=name,
+            line={"color": color, "width": LINE},
+            hovertemplate=f"<b>{names[name]}</b><br>{hover_f}<extra></extra>",
+        ), row=1, col=1)
+        if derivative:
+            fig.add_trace(go.Scatter(
+                x=c.x, y=c.df, customdata=c.f, mode="lines", name=f"{names[name]} ′",
+                legendgroup=name, showlegend=False,
+                line={"color": color, "width": LINE, "dash": "dash"},
+                hovertemplate=f"<b>{names[name]}</b><br>{hover_d}<extra></extra>",
+            ), row=2, col=1)
+    x_all = next(iter(curves.values())).x if curves else np.array([-1.0, 1.0])
+    lo, hi = float(x_all.min()), float(x_all.max())
+    for x0, x1 in zones:
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=_rgba(zone_color, 0.14), line_width=0,
+                      layer="below", row="all", col=1)
+    if zones:  # a legend entry, so the shading is explained in words, not by colour alone
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=labels["zone"],
+            marker={"symbol": "square", "size": 16, "color": _rgba(zone_color, 0.3)},
+        ), row=1, col=1)
+    if steepest is not None and lo <= steepest[0] <= hi:
+        _mark_steepest(fig, steepest, lo, hi, labels, derivative)
+    fig.update_xaxes(zeroline=True, zerolinecolor="#bbbbbb", gridcolor="#eeeeee",
+                     range=[lo, hi])
+    fig.update_yaxes(zeroline=True, zerolinecolor="#bbbbbb", gridcolor="#eeeeee")
+    fig.update_xaxes(title=labels["x"], row=rows, col=1)
+    fig.update_yaxes(title=labels["f"], row=1, col=1)
+    if derivative:
+        fig.update_yaxes(title=labels["df"], row=2, col=1)
+    figures.base_layout(fig, labels["title"], height=620 if derivative else 420)
+    fig.update_annotations(font={"size": style.FONT_SIZE})
+    fig.update_layout(hovermode="closest", legend={"orientation": "h", "y": -0.12 if derivative
+                                                   else -0.2, "x": 0},
+                      margin={"b": 40})
+    return fig
+
+
+def _mark_steepest(fig, steepest, lo, hi, labels, derivative) -> None:
+    x0, f0, d0 = steepest
+    color = style.ACTIVATION_COLORS["sigmoid"]
+    xs = np.array([max(lo, x0 - 2.5), min(hi, x0 + 2.5)])
+    fig.add_trace(go.Scatter(
+        x=xs, y=f0 + d0 * (xs - x0), mode="lines", name=labels["tangent"],
+        line={"color": color, "width": 3, "dash": "dot"}, hoverinfo="skip",
+    ), row=1, col=1)
+    fig.add_trace(go.Scatter(
+        x=[x0], y=[f0], mode="markers", showlegend=False, hoverinfo="skip",
+        marker={"color": color, "size": 11, "line": {"color": "white", "width": 2}},
+    ), row=1, col=1)
+    if derivative:
+        fig.add_trace(go.Scatter(
+            x=[x0], y=[d0], mode="markers+text", text=[labels["peak"]],
+            textposition="top right", showlegend=False, hoverinfo="skip",
+            textfont={"color": color, "size": style.FONT_SIZE},
+            marker={"color": color, "size": 11, "line": {"color": "white", "width": 2}},
+        ), row=2, col=1)
+        fig.add_hline(y=d0, line={"color": color, "width": 1, "dash": "dot"}, row=2, col=1)
+
+
+def histogram_figure(
+    hist: Histogram, *, title: str, x_label: str, y_label: str, zero_label: str,
+    height: int = 300,
+) -> go.Figure:
+    """Share of units per value bin; negative bins blue, positive red, exact zeros apart.
+
+    ``zero_label`` is the translated text of the exact-zero bar, with ``{share}`` filled in
+    by the caller (e.g. "exactly 0: 48%").
+    """
+    total = max(hist.total, 1)
+    centres = 0.5 * (hist.edges[:-1] + hist.edges[1:])
+    width = float(hist.edges[1] - hist.edges[0])
+    share = 100.0 * hist.counts / total
+    colors = np.where(centres < 0, style.NEG_COLOR, style.POS_COLOR)
+    fig = go.Figure(go.Bar(
+        x=centres, y=share, width=width, marker={"color": colors, "line": {"width": 0}},
+        name=x_label, showlegend=False,
+        customdata=np.stack([hist.edges[:-1], hist.edges[1:]], axis=-1),
+        hovertemplate="[%{customdata[0]:.4g}, %{customdata[1]:.4g}): %{y:.3g}%<extra></extra>",
+    ))
+    lo, hi = min(float(hist.edges[0]), 0.0), max(float(hist.edges[-1]), 0.0)
+    if hist.zeros:
+        zshare = 100.0 * hist.zeros / total
+        fig.add_trace(go.Bar(
+            x=[0.0], y=[zshare], width=max(width, (hi - lo) / 120), name=zero_label,
+            showlegend=False, marker={"color": style.HIGHLIGHT},
+            hovertemplate=f"{zero_label}<extra></extra>",
+        ))
+        # The label in words, beside the bar: the highlight colour alone would not say "zero".
+        fig.add_annotation(x=0.0, y=zshare, text=zero_label, showarrow=False, xanchor="left",
+                           xshift=6, yanchor="top",
+                           font={"color": style.HIGHLIGHT, "size": style.FONT_SIZE})
+    pad = 0.02 * (hi - lo)
+    fig.update_xaxes(range=[lo - pad, hi + pad])
+    fig.update_layout(barmode="overlay", bargap=0)
+    fig.update_xaxes(title=x_label, zeroline=True, zerolinecolor="#888888")
+    fig.update_yaxes(title=y_label, gridcolor="#eeeeee", rangemode="tozero")
+    return figures.base_layout(fig, title, height=height)
+
+
+def _log_trace_values(y: np.ndarray) -> np.ndarray:
+    # A log axis cannot show 0: those points become gaps (the legend says why).
+    y = np.asarray(y, dtype=np.float64).copy()
+    y[~(y > 0)] = np.nan
+    return y
+
+
+def chain_figure(
+    products: Mapping[str, np.ndarray], bound: np.ndarray, *, names: Mapping[str, str],
+    labels: Mapping[str, str],
+) -> go.Figure:
+    """``prod f'(z_i)`` against depth on a log axis, with sigmoid's (1/4)^n ceiling dashed.
+
+    ``labels``: ``title``, ``x``, ``y``, ``bound``, ``zero`` (legend suffix for a product that
+    reached exactly 0), ``hover``.
+    """
+    n = np.arange(1, len(bound) + 1)
+    fig = go.Figure(go.Scatter(
+        x=n, y=bound, mode="lines", name=labels["bound"],
+        line={"color": "#555555", "width": 2, "dash": "dash"},
+        hovertemplate=f"{labels['bound']}<br>n = %{{x}}: %{{y:.4g}}<extra></extra>",
+    ))
+    for name, prod in products.items():
+        shown = names[name] + (f" {labels['zero']}" if np.any(prod == 0) else "")
+        fig.add_trace(go.Scatter(
+            x=n, y=_log_trace_values(prod), customdata=prod, mode="lines+markers", name=shown,
+            line={"color": style.ACTIVATION_COLORS[name], "width": LINE},
+            marker={"size": 6}, connectgaps=False,
+            hovertemplate=f"<b>{names[name]}</b><br>n = %{{x}}<br>{labels['hover']} = "
+                          "%{customdata:.4g}<extra></extra>",
+        ))
+    fig.update_xaxes(title=labels["x"], gridcolor="#eeeeee")
+    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", gridcolor="#eeeeee")
+    figures.base_layout(fig, labels["title"], height=440)
+    fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
+    return fig
+
+
+def grad_norms_figure(
+    layer_names: list[str], norms: Mapping[str, np.ndarray], *, names: Mapping[str, str],
+    labels: Mapping[str, str],
+) -> go.Figure:
+    """Per-layer gradient norm (log axis), layer 1 next to the input on the left.
+
+    ``labels``: ``title``, ``x``, ``y``, ``hover``.
+    """
+    fig = go.Figure()
+    for name, values in norms.items():
+        fig.add_trace(go.Scatter(
+            x=layer_names, y=_log_trace_values(values), customdata=values,
+            mode="lines+markers", name=names[name],
+            line={"color": style.ACTIVATION_COLORS[name], "width": LINE}, marker={"size": 8},
+            hovertemplate=f"<b>{names[name]}</b><br>%{{x}}<br>{labels['hover']} = "
+                          "%{customdata:.4g}<extra></extra>",
+        ))
+    fig.update_xaxes(title=labels["x"], type="category", gridcolor="#eeeeee")
+    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", gridcolor="#eeeeee")
+    figures.base_layout(fig, labels["title"], height=440)
+    fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
+    return fig

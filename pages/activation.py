@@ -1,0 +1,288 @@
+"""Activation: curves and their derivatives, a rectified feature map of the student's picture,
+vanishing gradients along a chain and through a deep network, and the article's advice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import act_lesson as A
+from cnnviz import i18n
+from cnnviz.viz import activation as V
+from cnnviz.viz import figures, style
+from ui import image_input
+from ui.errors import guard
+from ui.lang import current, t
+from ui.page import header, why
+
+NAMES = list(A.NAMES)
+SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fn_name(name: str) -> str:
+    return t(f"activation.fn_{name}")
+
+
+def labeller(prefix: str):
+    """A format_func bound to this run's language (AppTest and Streamlit may call it later,
+    outside the script run, where the session's language is not readable)."""
+    lang = current()
+    return lambda key: i18n.t(f"activation.{prefix}{key}", lang)
+
+
+def pct(share: float) -> str:
+    return style.fmt(100.0 * share)
+
+
+@contextmanager
+def section() -> Iterator[None]:
+    """guard(), plus this lesson's own sentences for settings it cannot use."""
+    with guard():
+        try:
+            yield
+        except A.LessonError as exc:
+            st.warning(t(f"activation.err_{exc.code}"), icon="⚠️")
+
+
+# Pure results, cached for the whole class (tuples of plain values in, arrays out).
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_curves(names: tuple[str, ...], lo: float, hi: float, alpha: float):
+    return A.curves(list(names), lo, hi, alpha)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_rectify(gray: np.ndarray, kernel: str, name: str, alpha: float, bias: float):
+    return A.rectify(gray, kernel, name, alpha, bias)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_chain(names, depth, z, spread, seed, alpha):
+    return A.chain_products(list(names), depth, z, spread, seed, alpha)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_norms(names, layers, seed, init, alpha):
+    return A.deep_grad_norms(list(names), layers=layers, seed=seed, init=init, alpha=alpha)
+
+
+# --- 1. curves ---------------------------------------------------------------------------
+
+def curve_controls(fns: list[str]) -> dict:
+    deriv = st.toggle(t("activation.deriv"), value=True, key="act_deriv",
+                      help=t("activation.deriv_help"))
+    alpha = st.slider(t("activation.alpha"), 0.0, 0.5, 0.1, 0.01, key="act_alpha",
+                      help=t("activation.alpha_help"))
+    lo, hi = st.slider(t("activation.xrange"), -20.0, 20.0, (-6.0, 6.0), 0.5, key="act_xrange",
+                       help=t("activation.xrange_help"))
+    names, none = labeller("fn_"), t("activation.sat_none")
+    sat = st.selectbox(t("activation.sat_fn"), ["none", *NAMES], index=1, key="act_sat",
+                       format_func=lambda n: none if n == "none" else names(n),
+                       help=t("activation.sat_fn_help"))
+    eps = st.slider(t("activation.sat_eps"), 0.01, 0.2, 0.05, 0.01, key="act_eps",
+                    help=t("activation.sat_eps_help"))
+    return {"fns": fns, "derivative": deriv, "alpha": alpha, "x_range": [lo, hi],
+            "sat": sat, "eps": eps}
+
+
+def draw_curves(s: dict) -> None:
+    curves = cached_curves(tuple(s["fns"]), *s["x_range"], s["alpha"])
+    sat = s["sat"]
+    zones = A.saturation_zones(curves[sat].x, curves[sat].df, s["eps"]) if sat in curves else []
+    steep = A.steepest_point("sigmoid") if "sigmoid" in curves else None
+    labels = {k: t(f"activation.{v}") for k, v in [
+        ("title", "chart_title"), ("x", "axis_x"), ("f", "axis_f"), ("df", "axis_df"),
+        ("f_panel", "panel_f"), ("df_panel", "panel_df")]}
+    if sat in curves:
+        labels["zone"] = t("activation.zone_legend", fn=fn_name(sat), eps=style.fmt(s["eps"]))
+    if steep:
+        x0, slope = style.fmt(steep[0]), style.fmt(steep[2])
+        labels["tangent"] = t("activation.tangent", slope=slope, x=x0)
+        labels["peak"] = t("activation.peak", slope=slope)
+    fig = V.curves_figure(curves, names={n: fn_name(n) for n in curves}, labels=labels,
+                          derivative=s["derivative"], zones=zones,
+                          zone_color=style.ACTIVATION_COLORS.get(sat, "#999999"), steepest=steep)
+    st.plotly_chart(fig, key="act_curves_chart")
+    if sat != "none" and sat not in curves:
+        st.caption(t("activation.sat_hidden", fn=fn_name(sat)))
+    if steep:
+        st.markdown(t("activation.sigmoid_note", x=style.fmt(steep[0]), slope=style.fmt(steep[2])))
+
+
+def curves_section() -> float:
+    st.header(t("activation.curves_title"))
+    st.markdown(t("activation.curves_intro"))
+    fns = st.pills(t("activation.fns"), NAMES, selection_mode="multi", default=NAMES[:4],
+                   format_func=labeller("fn_"), key="act_fns", help=t("activation.fns_help"))
+    left, right = st.columns([1, 3], gap="large")
+    with left:
+        s = curve_controls(list(fns))
+    with right, section():
+        if s["fns"]:
+            draw_curves(s)
+        else:
+            st.info(t("activation.pick_one"))
+    why("activation.why_curves")
+    return s["alpha"]
+
+
+# --- 2. rectified feature map ------------------------------------------------------------
+
+def map_controls() -> dict:
+    c1, c2, c3 = st.columns(3)
+    kernel = c1.selectbox(t("activation.kernel"), list(A.KERNELS), key="act_kernel",
+                          format_func=labeller("kernel_"),
+                          help=t("activation.kernel_help"))
+    fn = c2.selectbox(t("activation.map_fn"), NAMES, index=NAMES.index("relu"), key="act_map_fn",
+                      format_func=labeller("fn_"), help=t("activation.map_fn_help"))
+    bias = c3.slider(t("activation.bias"), -1.0, 1.0, 0.0, 0.05, key="act_bias",
+                     help=t("activation.bias_help"))
+    return {"kernel": kernel, "fn": fn, "bias": bias}
+
+
+def map_column(r: dict, which: str, title: str, hist_title: str) -> None:
+    values, hist = r[which], r[f"hist_{which}"]
+    st.plotly_chart(figures.map_figure(values, title=title, signed=True, limit=r["limit"],
+                                       height=400, hover_label=t("common.value")),
+                    key=f"act_{which}_map")
+    st.caption(t("common.values_range", lo=style.fmt(values.min()), hi=style.fmt(values.max())))
+    zero = t("activation.hist_zero", share=style.fmt(100.0 * hist.zeros / max(hist.total, 1)))
+    st.plotly_chart(V.histogram_figure(hist, title=hist_title, x_label=t("activation.hist_x"),
+                                       y_label=t("activation.hist_y"), zero_label=zero),
+                    key=f"act_{which}_hist")
+
+
+def map_section(alpha: float) -> None:
+    st.header(t("activation.map_title"))
+    st.markdown(t("activation.map_intro"))
+    s = map_controls()
+    with section():
+        gray = image_input.working_image(gray=True)
+        slope = alpha if s["fn"] == "leaky_relu" else 0.01  # keep the cache hit for the rest
+        r = cached_rectify(gray, s["kernel"], s["fn"], slope, s["bias"])
+        name = fn_name(s["fn"])
+        left, right = st.columns(2)
+        with left:
+            map_column(r, "before", t("activation.before_title"),
+                       t("activation.hist_before_title"))
+        with right:
+            map_column(r, "after", t("activation.after_title", fn=name),
+                       t("activation.hist_after_title", fn=name))
+        m1, m2, m3 = st.columns(3)
+        m1.metric(t("activation.m_negative"), f"{pct(r['negative'])}%",
+                  help=t("activation.m_negative_help"))
+        m2.metric(t("activation.m_zero", fn=name), f"{pct(r['zero_after'])}%",
+                  help=t("activation.m_zero_help"))
+        m3.metric(t("activation.m_nograd", fn=name), f"{pct(r['no_grad'])}%",
+                  help=t("activation.m_nograd_help"))
+        if s["fn"] != "relu":
+            st.markdown(t("activation.relu_compare", share=pct(r["relu_zero"])))
+    why("activation.why_map")
+
+
+# --- 3. vanishing gradients --------------------------------------------------------------
+
+def chain_part(fns: list[str], alpha: float, seed: int) -> None:
+    st.subheader(t("activation.chain_title"))
+    st.markdown(t("activation.chain_intro"))
+    depth = st.slider(t("activation.chain_n"), 1, 50, 20, key="act_chain_n",
+                      help=t("activation.chain_n_help"))
+    z = st.slider(t("activation.chain_z"), -5.0, 5.0, 1.0, 0.1, key="act_chain_z",
+                  help=t("activation.chain_z_help"))
+    spread = st.slider(t("activation.chain_spread"), 0.0, 3.0, 0.0, 0.1, key="act_chain_spread",
+                       help=t("activation.chain_spread_help"))
+    with section():
+        _, products = cached_chain(tuple(fns), depth, z, spread, seed, alpha)
+        bound = A.quarter_bound(depth)
+        labels = {k: t(f"activation.chain_{k}") for k in ("x", "y", "bound", "zero", "hover")}
+        labels["title"] = t("activation.chain_chart_title")
+        st.plotly_chart(V.chain_figure(products, bound, labels=labels,
+                                       names={n: fn_name(n) for n in fns}), key="act_chain_chart")
+        if "sigmoid" in products:
+            st.markdown(t("activation.chain_caption", n=depth, power=str(depth).translate(SUP),
+                          value=style.fmt(products["sigmoid"][-1]), bound=style.fmt(bound[-1])))
+
+
+def net_part(fns: list[str], alpha: float) -> tuple[int, dict | None]:
+    st.subheader(t("activation.net_title"))
+    st.markdown(t("activation.net_intro"))
+    layers = st.slider(t("activation.layers"), 2, 16, 8, key="act_layers",
+                       help=t("activation.layers_help"))
+    init = st.selectbox(t("activation.init"), list(A.INITS), key="act_init",
+                        format_func=labeller("init_"), help=t("activation.init_help"))
+    seed = int(st.number_input(t("activation.seed"), 0, 9999, 0, key="act_seed",
+                               help=t("activation.seed_help")))
+    norms = None
+    with section():
+        layer_names, norms = cached_norms(tuple(fns), layers, seed, init, alpha)
+        labels = {k: t(f"activation.net_{k}") for k in ("x", "y", "hover")}
+        labels["title"] = t("activation.net_chart_title")
+        st.plotly_chart(V.grad_norms_figure(layer_names, norms, labels=labels,
+                                            names={n: fn_name(n) for n in fns}),
+                        key="act_norms_chart")
+    return seed, norms
+
+
+def norm_metrics(norms: dict) -> None:
+    """First layer's gradient over the output layer's, four functions per row."""
+    names = list(norms)
+    for start in range(0, len(names), 4):
+        for col, name in zip(st.columns(4), names[start : start + 4], strict=False):
+            oom = style.fmt(A.orders_of_magnitude(norms[name]))
+            col.metric(t("activation.net_metric", fn=fn_name(name)),
+                       f"{style.fmt(norms[name][0] / norms[name][-1])}×",
+                       delta=t("activation.net_orders", n=oom), delta_color="off",
+                       help=t("activation.net_metric_help"))
+
+
+def vanish_section(alpha: float) -> None:
+    st.header(t("activation.vanish_title"))
+    st.markdown(t("activation.vanish_intro"))
+    fns = st.pills(t("activation.deep_fns"), NAMES, selection_mode="multi",
+                   default=["sigmoid", "tanh", "relu"], format_func=labeller("fn_"),
+                   key="act_deep_fns", help=t("activation.deep_fns_help"))
+    if not fns:
+        st.info(t("activation.pick_one"))
+        return
+    left, right = st.columns(2, gap="large")
+    with right:
+        seed, norms = net_part(fns, alpha)
+    with left:
+        chain_part(fns, alpha, seed)
+    if norms:
+        norm_metrics(norms)
+    why("activation.why_vanish")
+
+
+# --- 4. summary ----------------------------------------------------------------------------
+
+def summary_section() -> None:
+    st.header(t("activation.summary_title"))
+    st.markdown(t("activation.summary_intro"))
+    with section():
+        rows = []
+        for name in NAMES:
+            p = A.PROPERTIES[name]
+            rows.append({
+                t("activation.col_fn"): fn_name(name),
+                t("activation.col_formula"): p["formula"],
+                t("activation.col_range"): p["range"],
+                t("activation.col_d_range"): p["d_range"],
+                t("activation.col_zero"): t(f"activation.zc_{p['zero_centred']}"),
+                t("activation.col_cost"): t(f"activation.cost_{name}"),
+                t("activation.col_advice"): t(f"activation.advice_{name}"),
+            })
+        st.table(pd.DataFrame(rows).set_index(t("activation.col_fn")))
+
+
+header("activation")
+leaky_alpha = curves_section()
+st.divider()
+map_section(leaky_alpha)
+st.divider()
+vanish_section(leaky_alpha)
+st.divider()
+summary_section()
