@@ -1,0 +1,409 @@
+"""Figures of the preprocessing page: scatter plots of every stage, the RGB cloud in 3-D, value
+histograms, patch mosaics, the eigenvalue spectrum and loss contours.
+
+Builders are pure (arrays and already-translated strings in, ``go.Figure`` out) and use the
+shared visual language of :mod:`cnnviz.viz.style` / :mod:`cnnviz.viz.figures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from cnnviz import preprocess as P
+from cnnviz.prep_lesson import DescentPath, loss_grid
+from cnnviz.viz import style
+from cnnviz.viz.figures import base_layout
+
+#: Lines drawn over the points: the 2-sigma ellipse and the principal axes.
+SHAPE_COLOR = "#111111"
+ORIGIN_COLOR = "#555555"
+PATH_COLOR = style.SERIES[1]
+#: A cyclic scale: a point's colour is its angle around the mean, so it can be followed
+#: from panel to panel (rotations turn the colour wheel, scalings stretch it).
+CYCLIC = "Phase"
+
+
+def fmt_matrix(cov: np.ndarray) -> list[list[str]]:
+    """Entries of a matrix with one shared number of decimals, so columns line up.
+
+    The largest entry gets 3 significant digits but never fewer than 2 decimals ("1.00",
+    "0.174", "0.0215"); rounding noise such as 1e-17 reads as 0 and "-0.00" as "0.00". So a
+    whitened covariance reads exactly as the identity to two decimals.
+    """
+    c = np.asarray(cov, dtype=np.float64)
+    finite = np.abs(c[np.isfinite(c)])
+    m = float(f"{finite.max():.3g}") if finite.size else 0.0  # 0.99999 counts as 1
+    decimals = 2 if m == 0 else int(np.clip(2 - np.floor(np.log10(m)), 0, 8))
+    decimals = max(decimals, 2) if m < 10 else decimals
+
+    def one(v: float) -> str:
+        if not np.isfinite(v):
+            return style.fmt(v)
+        s = f"{v:.{decimals}f}"
+        return s[1:] if s.startswith("-") and float(s) == 0 else s
+
+    return [[one(v) for v in row] for row in c]
+
+
+def cov_latex(cov: np.ndarray) -> str:
+    r"""``\Sigma = \begin{pmatrix}...\end{pmatrix}`` with :func:`fmt_matrix` entries."""
+    rows = r" \\ ".join(" & ".join(row) for row in fmt_matrix(cov))
+    return r"\Sigma = \begin{pmatrix} " + rows + r" \end{pmatrix}"
+
+
+def square_range(
+    arrays: Sequence[np.ndarray], include_origin: bool = True, pad: float = 0.08
+) -> tuple[list[float], list[float]]:
+    """Equal-extent x and y ranges around every point of ``arrays`` (each ``(N, 2)``).
+
+    The origin is included on request; a zero extent (all points equal) becomes 2 units wide,
+    so the axes are never empty or NaN.
+    """
+    pts = [np.asarray(a, dtype=np.float64).reshape(-1, 2) for a in arrays]
+    if include_origin:
+        pts.append(np.zeros((1, 2)))
+    allp = np.concatenate(pts)
+    allp = allp[np.isfinite(allp).all(axis=1)]
+    if allp.size == 0:
+        return [-1.0, 1.0], [-1.0, 1.0]
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    mid = (lo + hi) / 2
+    half = float(np.max(hi - lo)) / 2
+    half = half * (1 + pad) if half > 1e-9 * max(1.0, float(np.abs(mid).max())) else 1.0
+    return [mid[0] - half, mid[0] + half], [mid[1] - half, mid[1] + half]
+
+
+def story_ranges(
+    points: dict[str, np.ndarray],
+    covs: dict[str, np.ndarray],
+    means: dict[str, np.ndarray],
+    groups: Sequence[Sequence[str]],
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Axis ranges per stage: stages in one group share a range that holds all their points
+    and 2-sigma ellipses (so, e.g., the PCA rotation is seen at the scale it started from)."""
+    out = {}
+    for group in groups:
+        arrays = [points[n] for n in group] + [ellipse_points(covs[n], means[n]) for n in group]
+        rng = square_range(arrays)
+        out |= dict.fromkeys(group, rng)
+    return out
+
+
+def fmt_mean(v: float) -> str:
+    """A mean for a caption: rounding noise such as 1e-17 reads as 0."""
+    return style.fmt(round(float(v), 3))
+
+
+def ellipse_points(cov: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """The 2-sigma ellipse outline ``(101, 2)``, by :func:`cnnviz.preprocess.covariance_ellipse`."""
+    xs, ys = P.covariance_ellipse(cov, 2.0, 100, center=tuple(mean))
+    return np.column_stack([xs, ys])
+
+
+def angle_colors(points: np.ndarray) -> np.ndarray:
+    """Each point's angle around the mean, in [0, 1) (for the cyclic colour scale)."""
+    p = np.asarray(points, dtype=np.float64)
+    d = p - p.mean(axis=0)
+    return (np.arctan2(d[:, 1], d[:, 0]) / (2 * np.pi)) % 1.0
+
+
+def rgb_strings(rgb: np.ndarray) -> list[str]:
+    """``(N, 3)`` values in [0, 1] -> CSS colours, for colouring pixels by their own colour."""
+    u8 = np.round(np.clip(np.asarray(rgb, dtype=np.float64), 0, 1) * 255).astype(int)
+    return [f"rgb({r},{g},{b})" for r, g, b in u8]
+
+
+def _marker(colors) -> dict:
+    if isinstance(colors, np.ndarray) and colors.dtype.kind == "f":
+        return {"color": colors.astype(np.float32), "colorscale": CYCLIC, "cmin": 0.0,
+                "cmax": 1.0, "size": 5, "opacity": 0.75}
+    return {"color": list(colors), "size": 5, "opacity": 0.8}
+
+
+def stage_scatter(
+    points: np.ndarray,
+    cov: np.ndarray,
+    mean: np.ndarray,
+    *,
+    title: str,
+    axis_labels: tuple[str, str],
+    colors,
+    x_range: list[float],
+    y_range: list[float],
+    box: bool = False,
+    hover_point: str = "point",
+    height: int = 250,
+) -> go.Figure:
+    """One stage of the story: points (WebGL), 2-sigma ellipse, principal axes, the origin.
+
+    Parameters
+    ----------
+    points : (N, 2)
+    cov, mean : (2, 2), (2,) of these points
+    colors : (N,) floats in [0, 1] for the cyclic scale, or N CSS colour strings
+    box : draw the square [-1, 1]^2 (the target range of min-max normalization)
+    """
+    p = np.asarray(points, dtype=np.float32)
+    idx = np.arange(len(p))
+    fig = go.Figure(go.Scattergl(
+        x=p[:, 0], y=p[:, 1], mode="markers", marker=_marker(colors), customdata=idx,
+        hovertemplate=f"{hover_point} #%{{customdata}}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
+        showlegend=False,
+    ))
+    # Ellipse and axes as layout shapes: SVG drawn *above* the WebGL canvas of the points.
+    ell = ellipse_points(cov, mean)
+    path = "M " + " L ".join(f"{x:.5g},{y:.5g}" for x, y in ell) + " Z"
+    shapes = [{"type": "path", "path": path, "layer": "above",
+               "line": {"color": SHAPE_COLOR, "width": 2, "dash": "dash"}}]
+    ax = P.principal_axes(cov, tuple(mean), 2.0)
+    shapes += [{"type": "line", "x0": ax[k, 0, 0], "y0": ax[k, 0, 1], "x1": ax[k, 1, 0],
+                "y1": ax[k, 1, 1], "layer": "above", "line": {"color": SHAPE_COLOR, "width": w}}
+               for k, w in ((0, 3.5), (1, 2))]
+    if box:
+        shapes.append({"type": "rect", "x0": -1, "x1": 1, "y0": -1, "y1": 1, "layer": "below",
+                       "line": {"color": ORIGIN_COLOR, "width": 1.5, "dash": "dot"}})
+    fig.update_layout(shapes=shapes)
+    axis = {"showgrid": True, "gridcolor": "#eeeeee", "zeroline": True,
+            "zerolinecolor": ORIGIN_COLOR, "zerolinewidth": 1.5, "tickformat": ".3~g"}
+    fig.update_xaxes(range=x_range, title={"text": axis_labels[0], "standoff": 4},
+                     constrain="domain", **axis)
+    fig.update_yaxes(range=y_range, title={"text": axis_labels[1], "standoff": 4},
+                     scaleanchor="x", scaleratio=1, constrain="domain", constraintoward="top",
+                     **axis)
+    base_layout(fig, title, height=height)
+    fig.update_layout(margin={"l": 8, "r": 8, "t": 44, "b": 8}, dragmode="pan")
+    return fig
+
+
+def cloud_3d(
+    points: np.ndarray,
+    colors: Sequence[str],
+    axes: np.ndarray,
+    *,
+    title: str,
+    axis_labels: tuple[str, str, str],
+    hover_point: str = "point",
+    height: int = 520,
+) -> go.Figure:
+    """Pixels as points in 3-D colour space, coloured by their own colour, with their principal
+    axes ``(3, 2, 3)`` (see :func:`cnnviz.prep_lesson.axes_segments`) and equal axis ranges."""
+    p = np.asarray(points, dtype=np.float32)
+    fig = go.Figure(go.Scatter3d(
+        x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", showlegend=False,
+        marker={"color": list(colors), "size": 2.5, "opacity": 0.85},
+        customdata=np.arange(len(p)),
+        hovertemplate=(f"{hover_point} #%{{customdata}}<br>"
+                       "(%{x:.3g}, %{y:.3g}, %{z:.3g})<extra></extra>"),
+    ))
+    for k in range(axes.shape[0]):
+        seg = np.asarray(axes[k], dtype=np.float64)
+        fig.add_trace(go.Scatter3d(x=seg[:, 0], y=seg[:, 1], z=seg[:, 2], mode="lines",
+                                   hoverinfo="skip", showlegend=False,
+                                   line={"color": SHAPE_COLOR, "width": 7 if k == 0 else 4}))
+    allp = np.concatenate([p.astype(np.float64), axes.reshape(-1, 3), np.zeros((1, 3))])
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    mid, half = (lo + hi) / 2, float(np.max(hi - lo)) / 2 * 1.05
+    half = half if half > 1e-9 else 1.0
+    scene_axis = [{"range": [m - half, m + half], "title": {"text": lab},
+                   "tickformat": ".2~g", "backgroundcolor": "#fafafa"}
+                  for m, lab in zip(mid, axis_labels, strict=True)]
+    fig.update_layout(scene={"xaxis": scene_axis[0], "yaxis": scene_axis[1],
+                             "zaxis": scene_axis[2], "aspectmode": "cube"})
+    base_layout(fig, title, height=height)
+    return fig
+
+
+def histograms_figure(
+    hists: Sequence[tuple[np.ndarray, np.ndarray, str]],
+    channel_names: Sequence[str],
+    *,
+    x_label: str,
+    y_label: str,
+    height: int = 280,
+) -> go.Figure:
+    """Value histograms, one panel per stage: ``(centers (bins,), shares (C, bins), title)``.
+
+    Each channel is one line in its channel colour (R red, G green, B blue; gray for one channel).
+    """
+    fig = make_subplots(rows=1, cols=len(hists), subplot_titles=[h[2] for h in hists],
+                        horizontal_spacing=0.06)
+    for i, (centers, shares, _) in enumerate(hists, start=1):
+        for k, name in enumerate(channel_names):
+            color = style.CHANNEL_COLORS.get(name, "#555555")
+            fig.add_trace(go.Scatter(
+                x=np.asarray(centers, dtype=np.float32), y=np.asarray(shares[k], np.float32),
+                mode="lines", line={"color": color, "width": 2, "shape": "hvh"}, name=name,
+                legendgroup=name, showlegend=i == 1,
+                hovertemplate=f"{name}: %{{x:.3g}}<br>%{{y:.1%}}<extra></extra>",
+            ), row=1, col=i)
+        fig.update_xaxes(title={"text": x_label, "standoff": 10}, tickformat=".2~g",
+                         zeroline=True, zerolinecolor=ORIGIN_COLOR, row=1, col=i)
+        fig.update_yaxes(tickformat=".0%", showticklabels=i == 1, row=1, col=i)
+    fig.update_yaxes(title={"text": y_label}, row=1, col=1)
+    base_layout(fig, "", height=height)
+    fig.update_annotations(font={"size": style.FONT_SIZE})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 36, "b": 10})
+    return fig
+
+
+def mosaic(patches: np.ndarray, gap: int = 1) -> np.ndarray:
+    """``(k, s, s)`` patches in one row with NaN gutters: ``(s, k*(s+gap) - gap)``."""
+    p = np.asarray(patches, dtype=np.float64)
+    k, s, _ = p.shape
+    out = np.full((s, k * (s + gap) - gap), np.nan)
+    for i in range(k):  # k ~ 10 small copies, not a per-pixel loop
+        out[:, i * (s + gap): i * (s + gap) + s] = p[i]
+    return out
+
+
+def patches_figure(
+    raw: np.ndarray,
+    whitened: np.ndarray,
+    *,
+    titles: tuple[str, str],
+    hover_label: str = "value",
+    height: int = 300,
+) -> go.Figure:
+    """Raw patches (grayscale) above their whitened versions (diverging, 0 = white).
+
+    The whitened row shares one symmetric colour limit (the 99th percentile of |values|), so a
+    few extreme pixels do not wash out the rest.
+    """
+    top, bottom = mosaic(raw), mosaic(whitened)
+    fig = make_subplots(rows=2, cols=1, subplot_titles=list(titles), vertical_spacing=0.16)
+    hover = f"{hover_label}: %{{z:.3g}}<extra></extra>"
+    lo, hi = float(np.nanmin(top)), float(np.nanmax(top))
+    fig.add_trace(go.Heatmap(z=top.astype(np.float32), zmin=lo, zmax=hi if hi > lo else lo + 1,
+                             colorscale=style.GRAY, showscale=False, hovertemplate=hover,
+                             hoverongaps=False), row=1, col=1)
+    finite = np.abs(bottom[np.isfinite(bottom)])
+    lim = float(np.percentile(finite, 99)) if finite.size else 0.0
+    lim = lim if lim > 0 else style.signed_limit(bottom)
+    fig.add_trace(go.Heatmap(z=bottom.astype(np.float32), zmin=-lim, zmax=lim,
+                             colorscale=style.DIVERGING, showscale=False, hovertemplate=hover,
+                             hoverongaps=False), row=2, col=1)
+    for r in (1, 2):
+        fig.update_xaxes(visible=False, constrain="domain", row=r, col=1)
+        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{'' if r == 1 else 2}",
+                         constrain="domain", row=r, col=1)
+    base_layout(fig, "", height=height)
+    fig.update_annotations(font={"size": style.FONT_SIZE})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 36, "b": 10})
+    return fig
+
+
+def filter_figure(values: np.ndarray, *, title: str, hover_label: str = "value",
+                  height: int = 400) -> go.Figure:
+    """A whitening filter as a signed grid with its weights printed (2 significant digits).
+
+    The colour limit is the second-largest |weight|: the centre weight is far larger than the
+    rest and saturates, so the ring of negative weights around it stays visible.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    mags = np.sort(np.abs(v).ravel())[::-1]
+    lim = float(mags[1]) if mags.size > 1 and mags[1] > 0 else style.signed_limit(v)
+    text = np.vectorize(lambda x: style.fmt(x, 2))(v) if v.size else None
+    fig = go.Figure(go.Heatmap(
+        z=v.astype(np.float32), zmin=-lim, zmax=lim, colorscale=style.DIVERGING,
+        showscale=False, text=text, texttemplate="%{text}", xgap=1, ygap=1,
+        textfont={"size": 12, "color": "#111111"},
+        hovertemplate=f"(%{{y}}, %{{x}})<br>{hover_label}: %{{z:.4g}}<extra></extra>"))
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain",
+                     constraintoward="top")
+    return base_layout(fig, title, height=height)
+
+
+def spectrum_figure(
+    eigenvalues: np.ndarray,
+    gain: np.ndarray,
+    eps: float,
+    *,
+    title: str,
+    x_label: str,
+    var_label: str,
+    gain_label: str,
+    eps_label: str,
+    height: int = 360,
+) -> go.Figure:
+    """Variance along each principal direction and whitening's gain ``1/sqrt(lambda + eps)``,
+    both on log axes, with ``eps`` as a dashed line. Directions without variance are left out
+    (a log axis has no 0)."""
+    vals, g = np.asarray(eigenvalues, np.float64), np.asarray(gain, np.float64)
+    live = g > 0
+    k = np.arange(1, len(vals) + 1)[live]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=k, y=vals[live], mode="lines+markers", name=var_label,
+                             line={"color": style.SERIES[0], "width": 2.5},
+                             hovertemplate="%{x}: %{y:.3g}<extra></extra>"), secondary_y=False)
+    fig.add_trace(go.Scatter(x=k, y=g[live], mode="lines+markers", name=gain_label,
+                             line={"color": PATH_COLOR, "width": 2.5, "dash": "dot"},
+                             hovertemplate="%{x}: ×%{y:.3g}<extra></extra>"), secondary_y=True)
+    fig.add_hline(y=eps, line={"dash": "dash", "color": "#444"},
+                  annotation_text=eps_label, annotation_position="top right",
+                  secondary_y=False)
+    fig.update_xaxes(title={"text": x_label})
+    lo = min(float(vals[live].min()) if live.any() else 1.0, eps)
+    hi = max(float(vals[live].max()) if live.any() else 1.0, eps)
+    fig.update_yaxes(type="log", title={"text": var_label}, exponentformat="power",
+                     range=[np.log10(lo) - 0.3, np.log10(hi) + 0.3], secondary_y=False)
+    fig.update_yaxes(type="log", title={"text": gain_label}, exponentformat="power",
+                     showgrid=False, secondary_y=True)
+    base_layout(fig, title, height=height)
+    fig.update_layout(legend={"orientation": "h", "x": 0, "y": -0.25},
+                      margin={"l": 10, "r": 10, "t": 48, "b": 10})
+    return fig
+
+
+def descent_figure(
+    panels: Sequence[tuple[DescentPath, str]],
+    *,
+    axis_labels: tuple[str, str],
+    start_label: str,
+    best_label: str,
+    step_label: str,
+    height: int = 360,
+) -> go.Figure:
+    """Loss contours with the gradient-descent path, one panel per ``(DescentPath, title)``.
+
+    Contours are of ``sqrt(loss)``, so they are evenly spaced ellipses (round when the data are
+    whitened); the path starts at w = 0 (circle) and heads for w* (star).
+    """
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[1] for p in panels],
+                        horizontal_spacing=0.05)
+    for i, (d, _) in enumerate(panels, start=1):
+        # a square around w* that holds the start and the whole zig-zag
+        reach = float(np.max(np.abs(d.path - d.w_star))) if len(d.path) else 0.0
+        half = max(1.3 * float(np.linalg.norm(d.w_star)), 1.08 * reach) or 1.0
+        xs, ys, Z = loss_grid(d.H, d.w_star, half)
+        fig.add_trace(go.Contour(x=xs.astype(np.float32), y=ys.astype(np.float32),
+                                 z=np.sqrt(np.maximum(Z, 0)).astype(np.float32), ncontours=14,
+                                 colorscale=[[0, "#f7fbff"], [1, "#9ecae1"]], showscale=False,
+                                 line={"width": 1, "color": "#6b8fb3"}, hoverinfo="skip"),
+                      row=1, col=i)
+        fig.add_trace(go.Scatter(x=d.path[:, 0], y=d.path[:, 1], mode="lines+markers",
+                                 line={"color": PATH_COLOR, "width": 2.5},
+                                 marker={"size": 5}, showlegend=False,
+                                 customdata=np.arange(len(d.path)),
+                                 hovertemplate=f"{step_label} %{{customdata}}<extra></extra>"),
+                      row=1, col=i)
+        fig.add_trace(go.Scatter(x=[0, d.w_star[0]], y=[0, d.w_star[1]], mode="markers",
+                                 showlegend=False, hovertext=[start_label, best_label],
+                                 hoverinfo="text",
+                                 marker={"symbol": ["circle", "star"], "size": [11, 16],
+                                         "color": [SHAPE_COLOR, "#ffd400"],
+                                         "line": {"color": SHAPE_COLOR, "width": 1}}),
+                      row=1, col=i)
+        ax = "x" if i == 1 else f"x{i}"
+        fig.update_xaxes(range=[xs[0], xs[-1]], title={"text": axis_labels[0], "standoff": 2},
+                         constrain="domain", row=1, col=i)
+        fig.update_yaxes(range=[ys[0], ys[-1]], title={"text": axis_labels[1], "standoff": 2},
+                         scaleanchor=ax, scaleratio=1, constrain="domain", row=1, col=i)
+    base_layout(fig, "", height=height)
+    fig.update_annotations(font={"size": style.FONT_SIZE})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig

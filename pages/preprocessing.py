@@ -1,0 +1,298 @@
+"""Input preprocessing: mean-centering, normalization, PCA and whitening as plots you can drive.
+
+Three fragments (the point-cloud story, the picture, ZCA on patches): moving a slider reruns only
+its own section, which keeps reruns light for a whole class on one server.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import images
+from cnnviz import prep_lesson as L
+from cnnviz import preprocess as P
+from cnnviz.viz import figures, style
+from cnnviz.viz import preprocessing as V
+from ui import image_input
+from ui.errors import guard
+from ui.lang import t
+from ui.page import header
+
+N_POINTS = [2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+N_PIXELS = [500, 1000, 2000, 5000]
+PAIRS = {"RG": (0, 1), "RB": (0, 2), "GB": (1, 2)}
+EPS_OPTIONS = [float(10.0**e) for e in np.arange(-6.0, 0.01, 0.5)]
+IMAGE_SIDE = 256  # the picture sections compute on at most 256x256 pixels
+N_SHOWN = 10  # patches shown side by side
+NO_BAR = {"displayModeBar": False}
+
+
+# ---- compute: pure and cached, so a class working on the same sample shares one result ----
+@st.cache_data(max_entries=64, show_spinner=False)
+def cloud_story(n, mean, spreads, shape, corr, angle, seed, method) -> L.Story:
+    X = P.make_gaussian_cloud(n, mean, spreads, angle_deg=angle, seed=seed,
+                              correlation=corr if shape == "corr" else None)
+    return L.story(X, method)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def pixel_story(img: np.ndarray, n: int, seed: int, cols: tuple, method: str):
+    rgb = P.image_pixels(img, n, seed)
+    return rgb, L.story(rgb[:, list(cols)], method), L.story(rgb, method)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def image_views(img: np.ndarray, method: str):
+    stages = L.image_stages(img, method)
+    names = ("original", "centered", "normalized")
+    return stages, {k: L.channel_histograms(stages.stage(k)) for k in names}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def zca(source: str, gray: np.ndarray | None, eps: float) -> L.ZCAResult:
+    return L.zca_digits(eps) if source == "digits" else L.zca_picture(gray, eps)
+
+
+def small_image() -> np.ndarray:
+    """The shared picture at <= 256 px as (H, W, 3), kept per session (never a shared cache)."""
+    img = image_input.working_image(gray=False)
+    key = (st.session_state.get("image", {}).get("serial"), img.shape)
+    slot = st.session_state.get("_prep_small")
+    if slot is None or slot[0] != key:
+        small = images.resize_to_working(img, IMAGE_SIDE)
+        small = np.repeat(small[..., None], 3, axis=2) if small.ndim == 2 else small
+        slot = (key, np.ascontiguousarray(small, dtype=np.float32))
+        st.session_state["_prep_small"] = slot
+    return slot[1]
+
+
+# ---- small UI helpers ------------------------------------------------------------------------
+def choice(where, name: str, options: list, key: str | None = None, fmt: str | None = None):
+    """A translated segmented control (labels fixed during the run: AppTest re-reads them)."""
+    labels = {o: t(f"preprocessing.{fmt or name}_{o}") for o in options}
+    return where.segmented_control(t(f"preprocessing.{name}"), options, default=options[0],
+                                   required=True, key=key or f"prep_{name}",
+                                   format_func=labels.get, help=t(f"preprocessing.{name}_help"))
+
+
+def slider(where, name: str, lo, hi, value, step, help_key: str | None = None):
+    return where.slider(t(f"preprocessing.{name}"), lo, hi, value, step, key=f"prep_{name}",
+                        help=t(f"preprocessing.{help_key or name}_help"))
+
+
+def explain(name: str) -> None:
+    """The longer text, folded; each with its own question as the label."""
+    with st.expander(t(f"preprocessing.{name}_label"), icon=":material/help:"):
+        st.markdown(t(f"preprocessing.{name}"))
+
+
+def chart(where, fig, key: str) -> None:
+    where.plotly_chart(fig, key=key, config=NO_BAR)
+
+
+# ---- 1. the story on point clouds ------------------------------------------------------------
+def story_controls() -> dict:
+    c1, c2 = st.columns([3, 2])
+    s = {"source": choice(c1, "source", ["cloud", "image"]),
+         "norm": choice(c2, "norm", ["minmax", "std"])}
+    cols = st.columns(4)
+    seed = {"label": t("preprocessing.seed"), "min_value": 0, "max_value": 9999, "value": 0,
+            "key": "prep_seed", "help": t("preprocessing.seed_help")}
+    if s["source"] == "image":
+        s["pair"] = cols[0].selectbox(t("preprocessing.pair"), list(PAIRS), key="prep_pair",
+                                      format_func=lambda k: f"{k[0]} – {k[1]}",
+                                      help=t("preprocessing.pair_help"))
+        s["pixels"] = cols[1].select_slider(t("preprocessing.pixels"), N_PIXELS, value=2000,
+                                            key="prep_pixels", help=t("preprocessing.pixels_help"))
+        s["seed"] = int(cols[2].number_input(**seed))
+        return s
+    s["mean_x"] = slider(cols[0], "mean_x", -5.0, 5.0, 2.0, 0.5, help_key="mean")
+    s["mean_y"] = slider(cols[0], "mean_y", -5.0, 5.0, 1.0, 0.5, help_key="mean")
+    s["spread_1"] = slider(cols[1], "spread_1", 0.0, 3.0, 1.5, 0.1, help_key="spread")
+    s["spread_2"] = slider(cols[1], "spread_2", 0.0, 3.0, 0.5, 0.1, help_key="spread")
+    s["shape"] = choice(cols[2], "shape", ["corr", "angle"])
+    if s["shape"] == "corr":
+        s["corr"] = slider(cols[2], "corr", -1.0, 1.0, 0.8, 0.05)
+    else:
+        s["angle"] = slider(cols[2], "angle", -90, 90, 30, 5)
+    s["n"] = cols[3].select_slider(t("preprocessing.n"), N_POINTS, value=500, key="prep_n",
+                                   help=t("preprocessing.n_help"))
+    s["seed"] = int(cols[3].number_input(**seed))
+    return s
+
+
+def story_messages(story: L.Story, labels: tuple[str, str], gray: bool) -> None:
+    if story.degenerate:
+        st.warning(t("preprocessing.msg_all_equal"), icon="⚠️")
+        return
+    if story.rank < story.dims:
+        st.warning(t("preprocessing.msg_gray" if gray else "preprocessing.msg_line"), icon="⚠️")
+    for k in np.flatnonzero(story.constant):
+        st.info(t("preprocessing.msg_constant", axis=labels[k]), icon="ℹ️")
+
+
+def story_panels(story: L.Story, labels: tuple[str, str], colors, box: bool) -> None:
+    pcs = (t("preprocessing.pc", k=1), t("preprocessing.pc", k=2))
+    groups = [("original", "centered"), ("normalized", "pca"), ("whitened",)]
+    ranges = V.story_ranges(story.points, story.covs, story.means, groups)
+    for col, name in zip(st.columns(len(L.STAGES)), L.STAGES, strict=True):
+        xr, yr = ranges[name]
+        chart(col, V.stage_scatter(
+            story.points[name], story.covs[name], story.means[name],
+            title=t(f"preprocessing.stage_{name}"), colors=colors,
+            axis_labels=pcs if name in ("pca", "whitened") else labels, x_range=xr, y_range=yr,
+            box=box and name == "normalized", hover_point=t("preprocessing.point")),
+            f"prep_plot_{name}")
+        col.latex(V.cov_latex(story.covs[name]))
+        mx, my = (V.fmt_mean(v) for v in story.means[name])
+        col.caption(t("preprocessing.mean_caption", mx=mx, my=my))
+
+
+@st.fragment
+def story_section() -> None:
+    st.header(t("preprocessing.story_title"))
+    st.markdown(t("preprocessing.story_intro"))
+    s = story_controls()
+    story = rgb = None
+    with guard():
+        if s["source"] == "image":
+            rgb, story, story3 = pixel_story(small_image(), s["pixels"], s["seed"],
+                                             PAIRS[s["pair"]], s["norm"])
+            labels = tuple(t(f"preprocessing.ch_{c}") for c in s["pair"])
+            colors = V.rgb_strings(rgb)
+            gray = bool(np.ptp(rgb, axis=1).max() < 1e-6)  # R = G = B in every pixel
+        else:
+            story = cloud_story(s["n"], (s["mean_x"], s["mean_y"]),
+                                (s["spread_1"], s["spread_2"]), s["shape"], s.get("corr", 0.0),
+                                s.get("angle", 0), s["seed"], s["norm"])
+            labels, gray = ("x", "y"), False
+            colors = V.angle_colors(story.points["original"])
+        story_messages(story, labels, gray)
+        story_panels(story, labels, colors, s["norm"] == "minmax")
+        st.caption(t("preprocessing.story_readout", share=f"{story.explained_ratio[0]:.0%}",
+                     eps=style.fmt(L.STORY_EPS)))
+    explain("why_pca")
+    if rgb is not None:
+        with guard():
+            rgb3d_section(rgb, story3)
+    if story is not None:
+        with guard():
+            descent_section(story)
+
+
+def rgb3d_section(rgb: np.ndarray, story3: L.Story) -> None:
+    st.subheader(t("preprocessing.rgb3d_title"))
+    stage = choice(st, "rgb3d_stage", list(L.STAGES), key="prep_stage3d", fmt="stage")
+    pts = story3.points[stage]
+    names = [t(f"preprocessing.ch_{c}") for c in "RGB"]
+    if stage in ("pca", "whitened"):
+        names = [t("preprocessing.pc", k=k) for k in (1, 2, 3)]
+    left, right = st.columns([3, 1])
+    chart(left, V.cloud_3d(pts, V.rgb_strings(rgb), L.axes_segments(pts),
+                           title=t(f"preprocessing.stage_{stage}"), axis_labels=tuple(names),
+                           hover_point=t("preprocessing.point")), "prep_rgb3d")
+    right.latex(V.cov_latex(story3.covs[stage]))
+    right.caption(t("preprocessing.rgb3d_note", n=len(rgb)))
+
+
+def descent_section(story: L.Story) -> None:
+    st.subheader(t("preprocessing.descent_title"))
+    st.markdown(t("preprocessing.descent_intro"))
+    paths = {k: L.descent(story.points[k]) for k in ("original", "normalized", "whitened")}
+
+    def cond(d: L.DescentPath) -> str:
+        return "∞" if not np.isfinite(d.condition) else style.fmt(d.condition)
+
+    def steps(d: L.DescentPath) -> str:
+        return t("preprocessing.descent_never") if d.steps_to_tol is None else str(d.steps_to_tol)
+
+    panels = [(d, t("preprocessing.descent_panel", name=t(f"preprocessing.stage_{k}"),
+                     k=cond(d))) for k, d in paths.items()]
+    chart(st, V.descent_figure(panels, axis_labels=("w₁", "w₂"),
+                               start_label=t("preprocessing.descent_start"),
+                               best_label=t("preprocessing.descent_best"),
+                               step_label=t("preprocessing.descent_step")), "prep_descent")
+    st.caption(t("preprocessing.descent_steps", a=steps(paths["original"]),
+                 b=steps(paths["normalized"]), c=steps(paths["whitened"])))
+    explain("why_centering")
+
+
+# ---- 2. the picture --------------------------------------------------------------------------
+@st.fragment
+def image_section() -> None:
+    st.header(t("preprocessing.image_title"))
+    st.markdown(t("preprocessing.image_intro"))
+    norm = choice(st, "norm", ["minmax", "std"], key="prep_img_norm")
+    with guard():
+        stages, hists = image_views(small_image(), norm)
+        if stages.ranges["centered"] == (0.0, 0.0):
+            st.warning(t("preprocessing.msg_flat_image"), icon="⚠️")
+        for col, name in zip(st.columns(3), hists, strict=True):
+            arr = stages.stage(name)
+            shown = arr if name == "original" else L.display_signed(arr)
+            chart(col, figures.image_figure(shown, title=t(f"preprocessing.img_{name}"),
+                                            height=280), f"prep_img_{name}")
+            lo, hi = stages.ranges[name]
+            col.caption(t("common.values_range", lo=style.fmt(lo), hi=style.fmt(hi)))
+        m = [style.fmt(v) for v in stages.mean]
+        st.caption(t("preprocessing.img_means", r=m[0], g=m[1], b=m[2],
+                     norm=t(f"preprocessing.norm_{norm}")))
+        chart(st, V.histograms_figure([(*hists[k], t(f"preprocessing.img_{k}")) for k in hists],
+                                      ["R", "G", "B"], x_label=t("common.value"),
+                                      y_label=t("preprocessing.hist_share")), "prep_hists")
+
+
+# ---- 3. ZCA whitening of patches -------------------------------------------------------------
+@st.fragment
+def zca_section() -> None:
+    st.header(t("preprocessing.zca_title"))
+    st.markdown(t("preprocessing.zca_intro"))
+    c1, c2 = st.columns([2, 3])
+    source = choice(c1, "zca_source", ["picture", "digits"])
+    eps = c2.select_slider(t("preprocessing.eps"), EPS_OPTIONS, value=EPS_OPTIONS[8],
+                           key="prep_eps", format_func=style.fmt, help=t("preprocessing.eps_help"))
+    with guard():
+        gray = images.to_gray(small_image()) if source == "picture" else None
+        z = zca(source, gray, float(eps))
+        if z.no_variance:
+            st.warning(t("preprocessing.msg_zca_flat"), icon="⚠️")
+        idx = np.linspace(0, len(z.patches) - 1, N_SHOWN).astype(int)
+        chart(st, V.patches_figure(z.patches[idx], z.whitened[idx],
+                                   titles=(t("preprocessing.zca_raw"),
+                                           t("preprocessing.zca_white")),
+                                   hover_label=t("common.value")), "prep_patches")
+        st.caption(t("preprocessing.zca_range", lo=style.fmt(z.whitened.min()),
+                     hi=style.fmt(z.whitened.max())))
+        left, right = st.columns([2, 3])
+        chart(left, V.filter_figure(z.filter, title=t("preprocessing.zca_filter"),
+                                    hover_label=t("common.value")), "prep_filter")
+        if z.picture is not None:
+            lim = float(np.percentile(np.abs(z.picture), 99.5)) or None
+            chart(right, figures.map_figure(z.picture, title=t("preprocessing.zca_picture"),
+                                            signed=True, limit=lim, height=400,
+                                            hover_label=t("common.value")), "prep_zca_picture")
+        if not z.no_variance:
+            spectrum(z, right if z.picture is None else st)
+    explain("why_whitening")
+
+
+def spectrum(z: L.ZCAResult, where) -> None:
+    live = z.gain > 0
+    eps = style.fmt(z.eps)
+    chart(where, V.spectrum_figure(
+        z.eigenvalues, z.gain, z.eps, title=t("preprocessing.spec_title"),
+        x_label=t("preprocessing.spec_x"), var_label=t("preprocessing.spec_var"),
+        gain_label=t("preprocessing.spec_gain"), eps_label=f"ε = {eps}"), "prep_spectrum")
+    weak = np.flatnonzero(live)[-1]
+    where.caption(t("preprocessing.spec_readout", eps=eps,
+                    lmin=style.fmt(z.eigenvalues[weak]), gmax=style.fmt(z.gain[weak]),
+                    lmax=style.fmt(z.eigenvalues[0]), gmin=style.fmt(z.gain[0])))
+    if (~live).any():
+        where.caption(t("preprocessing.spec_dead", n=int((~live).sum())))
+
+
+header("preprocessing")
+story_section()
+image_section()
+zca_section()
