@@ -75,6 +75,15 @@ def example_maps() -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------------------------
 
 
+def in_range(value: object, lo: int, hi: int) -> bool:
+    """True when ``value`` is a whole number from ``lo`` to ``hi`` (a setting from a widget or
+    a link)."""
+    try:
+        return float(value).is_integer() and lo <= float(value) <= hi  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
 def check_geometry(h: int, w: int, window: int, stride: int, padding: int) -> tuple | None:
     """Why a pooling setting cannot work, as ``(code, params)``, or None when it is fine.
 

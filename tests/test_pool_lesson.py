@@ -97,7 +97,7 @@ def test_step_sequence_matches_the_engine_window_by_window(grid, f, s, p):
 def test_step_spec_marks_the_engines_choice_and_is_valid_plotly():
     grid = np.array([[1, 9, 2], [9, 3, 9], [4, 9, 5]], dtype=np.float64)  # ties: first wins
     seq = L.step_sequence(grid, 2, 1, 1)
-    labels = {k: k for k in ("title", "input", "output", "play", "pause", "slider", "value",
+    labels = {k: k for k in ("title", "input", "output", "play", "pause", "value",
                              "padding")} | {"step": "{k}/{n} ({i}, {j})"}
     spec = V.step_spec(seq, "max", labels)
     go.Figure(spec)  # every frame's shapes and annotations pass Plotly's validation
@@ -112,7 +112,9 @@ def test_step_spec_marks_the_engines_choice_and_is_valid_plotly():
         r = (chosen[0]["y0"] + chosen[0]["y1"]) / 2 - 1
         c = (chosen[0]["x0"] + chosen[0]["x1"]) / 2 - 1
         assert (r, c) == (rows[i, j], cols[i, j])
-        formula = frame["layout"]["annotations"][-1]["text"]
+        names = [s.get("name") for s in frame["layout"]["shapes"]]
+        assert names == ["window", "output", "chosen", "todo", "todo", "formula"]
+        formula = frame["layout"]["shapes"][-1]["label"]["text"]
         assert formula.startswith(f"{k + 1}/{ho * wo} ({i}, {j})")
         assert formula.endswith(f"= {seq['max'][i, j]:g}")
     avg = V.step_spec(seq, "avg", labels)
@@ -203,3 +205,18 @@ def test_pooling_tolerates_small_shifts_of_a_real_pattern():
         assert tol[key][0] == 0
     assert tol["max"][1] < tol["feature"][1]
     assert tol["avg"][1] < tol["feature"][1]
+
+
+@pytest.mark.parametrize(("value", "ok"), [(1, True), (8, True), (0, False), (9, False),
+                                           (2.0, True), (2.5, False), ("3", True), ("x", False),
+                                           (None, False), (float("nan"), False)])
+def test_in_range(value, ok):
+    assert L.in_range(value, 1, 8) is ok
+
+
+def test_window_rows_write_every_window_out():
+    seq = L.step_sequence(L.ARTICLE_4X4, 2, 2, 0)
+    rows = V.window_rows(seq, "cell", "max", "avg")
+    assert [r["cell"] for r in rows] == ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"]
+    assert rows[1]["max"] == "max(2, 4, 7, 8) = 8"
+    assert rows[1]["avg"] == "(2 + 4 + 7 + 8)/4 = 21/4 = 5.25"

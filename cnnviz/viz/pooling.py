@@ -2,8 +2,11 @@
 pooling, the translation-tolerance curve and global pooling.
 
 Builders are pure: the engine's arrays and already-translated labels in, a ``go.Figure`` out.
-The step-through animates only ``layout.shapes`` and ``layout.annotations`` (the window, the
-chosen element, the written-out value), so its frames play in the browser without a redraw.
+The step-through's frames change only ``layout.shapes`` (the window, its output cell, the
+chosen element, the covers over cells not computed yet, and the written-out value as a shape
+label), never the data, so they play in the browser with no round trip to the server. They ask
+for ``redraw=True``: without it Plotly moves the shapes but keeps the old label text, and a
+redraw of two small grids costs the browser a few milliseconds.
 """
 
 from __future__ import annotations
@@ -59,22 +62,30 @@ def _cell(r: float, c: float, h: float, w: float, xref: str, yref: str, **kw: An
 
 
 def _todo(k: int, ho: int, wo: int) -> list[dict]:
-    """Cover the output cells after step ``k`` (row-major) with at most two rectangles."""
+    """Cover the output cells after step ``k`` (row-major): always two rectangles (rest of the
+    row, rows below), hidden when empty — Plotly merges frame shapes by index, so every frame
+    must list the same shapes."""
     i, j = divmod(k, wo)
-    rects = []
-    if j + 1 < wo:
-        rects.append((i, j + 1, 1, wo - j - 1))
-    if i + 1 < ho:
-        rects.append((i + 1, 0, ho - i - 1, wo))
+    rects = [(i, j + 1, 1, wo - j - 1), (i + 1, 0, ho - i - 1, wo)]
     return [{"type": "rect", "xref": "x2", "yref": "y2", "name": "todo", "layer": "above",
-             "x0": c - 0.5, "x1": c + w - 0.5, "y0": r - 0.5, "y1": r + h - 0.5,
+             "visible": bool(h > 0 and w > 0),
+             "x0": c - 0.5, "x1": c + max(w, 0) - 0.5, "y0": r - 0.5, "y1": r + max(h, 0) - 0.5,
              "line": {"width": 0}, "fillcolor": TODO_FILL} for r, c, h, w in rects]
 
 
+def window_rows(seq: Mapping[str, Any], cell: str, max_name: str, avg_name: str) -> list[dict]:
+    """Every window of a step sequence written out, one row per output cell (for a table)."""
+    ho, wo = seq["out_shape"]
+    return [{cell: f"({k // wo}, {k % wo})",
+             max_name: formula(seq["terms_max"][k], "max", seq["max"][k // wo, k % wo]),
+             avg_name: formula(seq["terms_avg"][k], "avg", seq["avg"][k // wo, k % wo])}
+            for k in range(ho * wo)]
+
+
 def step_frames(seq: Mapping[str, Any], mode: str, step_label: str) -> list[dict]:
-    """Per output cell (row-major): the layout of that step — ``shapes`` (``window`` on the
-    input, ``output`` cell, ``chosen`` element for max pooling, ``todo`` covers) and the
-    written-out ``formula``.
+    """Per output cell (row-major): the shapes of that step — ``window`` on the input, ``output``
+    cell, ``chosen`` element for max pooling, two ``todo`` covers — and the written-out
+    ``formula``. Every step has the same shapes in the same order.
 
     ``step_label`` is a translated template with ``{k}``, ``{n}``, ``{i}``, ``{j}``.
     """
@@ -107,7 +118,7 @@ def step_spec(seq: Mapping[str, Any], mode: str, labels: Mapping[str, str], *,
     :class:`Prebuilt` to draw it).
 
     labels: ``title``, ``input``, ``output``, ``step`` (template, see :func:`step_frames`),
-    ``play``, ``pause``, ``slider`` (prefix of the current step), ``value`` (hover), ``padding``.
+    ``play``, ``pause``, ``value`` (hover label), ``padding`` (hover label of padding cells).
     """
     padded = np.asarray(seq["padded_max" if mode == "max" else "padded_avg"], dtype=np.float64)
     out = np.asarray(seq[mode], dtype=np.float64)
@@ -137,7 +148,8 @@ def step_spec(seq: Mapping[str, Any], mode: str, labels: Mapping[str, str], *,
                              xaxis="x2", yaxis="y2", **cells))
     x_off = (wp - wo) / 2
     y_off = (hp - ho) / 2
-    axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
+    axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain",
+            "ticks": "", "showline": False}
     fig.update_layout(
         xaxis=axis | {"domain": [0.0, 0.56], "range": [-0.5, wp - 0.5]},
         yaxis=axis | {"range": [hp - 0.5, -0.5], "scaleanchor": "x"},
@@ -145,50 +157,54 @@ def step_spec(seq: Mapping[str, Any], mode: str, labels: Mapping[str, str], *,
         yaxis2=axis | {"range": [hp - y_off - 0.5, -y_off - 0.5], "scaleanchor": "x2"},
     )
     steps = step_frames(seq, mode, labels["step"])
+    plot_px = cell_px * hp  # the plot area's height; controls below it are placed in pixels
     titles = [{"text": f"{labels['input']} {hp - 2 * p}×{wp - 2 * p}"
-               + (f" (+{p})" if p else ""), "x": 0.28, "y": 1.0},
-              {"text": f"{labels['output']} {ho}×{wo}", "x": 0.81, "y": 1.0}]
-    titles = [a | {"xref": "paper", "yref": "paper", "yanchor": "bottom", "showarrow": False,
-                   "font": {"size": style.FONT_SIZE}} for a in titles]
+               + (f" (+{p})" if p else ""), "xref": "x domain", "yref": "y domain"},
+              {"text": f"{labels['output']} {ho}×{wo}", "xref": "x2 domain", "yref": "y2 domain"}]
+    fig.update_layout(annotations=[
+        a | {"x": 0.5, "y": 1.0, "yanchor": "bottom", "showarrow": False,
+             "font": {"size": style.FONT_SIZE}} for a in titles])
 
-    def annotations(text: str) -> list[dict]:
-        return titles + [{"text": text, "xref": "paper", "yref": "paper", "x": 0.0, "y": -0.03,
-                          "xanchor": "left", "yanchor": "top", "showarrow": False,
-                          "font": {"size": style.FONT_SIZE, "color": style.HIGHLIGHT},
-                          "name": "formula"}]
+    def shapes(step: dict) -> list[dict]:
+        # The formula is the label of an invisible box under the grids, so one list (shapes)
+        # carries everything a frame changes.
+        return step["shapes"] + [{
+            "type": "rect", "xref": "paper", "yref": "paper", "name": "formula",
+            "x0": 0.0, "x1": 1.0, "y0": -30 / plot_px, "y1": -6 / plot_px,
+            "line": {"width": 0}, "fillcolor": "rgba(0,0,0,0)",
+            "label": {"text": step["formula"], "textposition": "middle left",
+                      "font": {"size": style.FONT_SIZE, "color": style.HIGHLIGHT}}}]
 
-    fig.update_layout(shapes=steps[0]["shapes"], annotations=annotations(steps[0]["formula"]))
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
+    steps = [s | {"shapes": shapes(s)} for s in steps]
+    fig.update_layout(shapes=steps[0]["shapes"])
+    still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
              "transition": {"duration": 0}}
     n = len(steps)
     fig.update_layout(
         updatemenus=[{
-            "type": "buttons", "direction": "left", "x": 0.0, "y": -0.2, "xanchor": "left",
+            "type": "buttons", "direction": "left", "x": 0.0, "y": -44 / plot_px, "xanchor": "left",
             "yanchor": "top", "pad": {"t": 0, "r": 10}, "showactive": False,
             "buttons": [
                 {"label": labels["play"], "method": "animate",
-                 "args": [None, {"frame": {"duration": 900, "redraw": False},
+                 "args": [None, {"frame": {"duration": 900, "redraw": True},
                                  "fromcurrent": True, "transition": {"duration": 0}}]},
                 {"label": labels["pause"], "method": "animate", "args": [[None], still]},
             ],
         }],
         sliders=[{
-            "active": 0, "x": 0.2, "len": 0.8, "y": -0.12, "yanchor": "top",
-            "pad": {"t": 10, "b": 0},
-            "currentvalue": {"prefix": labels["slider"], "font": {"size": style.FONT_SIZE}},
+            "active": 0, "x": 0.0, "len": 1.0, "y": -84 / plot_px, "yanchor": "top",
+            "pad": {"t": 0, "b": 0, "l": 0, "r": 0}, "currentvalue": {"visible": False},
             "font": {"size": 11, "color": "#555555" if n <= 20 else "rgba(0,0,0,0)"},
             "steps": [{"label": str(k + 1), "method": "animate", "args": [[str(k)], still]}
                       for k in range(n)],
         }],
     )
-    figures.base_layout(fig, labels["title"], height=cell_px * hp + 250)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 170})
+    figures.base_layout(fig, labels["title"], height=plot_px + 80 + 150)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 150})
     # Frames stay plain dicts: validating them as go.Frame objects costs ~1-2 ms per frame
-    # (100+ ms for an 8x8 map), far too slow for a classroom rerun. They hold only shapes and
-    # annotations built above; tests validate the whole spec with go.Figure.
-    frames = [{"name": str(k), "layout": {"shapes": s["shapes"],
-                                          "annotations": annotations(s["formula"])}}
-              for k, s in enumerate(steps)]
+    # (100+ ms for an 8x8 map), far too slow for a classroom rerun. They hold only the shapes
+    # built above; tests validate the whole spec with go.Figure.
+    frames = [{"name": str(k), "layout": {"shapes": s["shapes"]}} for k, s in enumerate(steps)]
     return fig.to_dict() | {"frames": frames}
 
 
@@ -230,13 +246,16 @@ def slices_figure(before: np.ndarray, after: np.ndarray, top_titles: Sequence[st
     hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.4g}}<extra></extra>"
     signed = style.is_signed(before)
     for k in range(c):
-        lim = style.signed_limit(before[k]) if signed else max(float(before[k].max()), 1e-12)
+        # A few very strong edge pixels would make every map look black: the colour scale ends
+        # at the 99.5th percentile of |values| (hover still shows the true numbers).
+        lim = max(float(np.percentile(np.abs(before[k]), 99.5)), 1e-12)
         for row, v in ((1, before[k]), (2, after[k])):
             _panel(fig, np.asarray(v, dtype=np.float64), row, k + 1, signed=signed, limit=lim,
                    hover=hover)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+                     ticks="")
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
-                     autorange="reversed")
+                     autorange="reversed", ticks="")
     for i, ax in enumerate(fig.select_yaxes()):
         ax.update(scaleanchor=f"x{i + 1 if i else ''}")
     figures.base_layout(fig, "", height=height)
