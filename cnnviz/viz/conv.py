@@ -1,0 +1,458 @@
+"""Figures of the convolution lesson: the sliding window (Plotly animation), the colour
+example, the picture with its picked window, feature maps with a click layer, one stop explained.
+
+Pure builders: arrays and already-translated texts in, ``go.Figure`` out. The animation moves
+only ``layout.shapes`` and ``layout.annotations`` (``redraw=False``), so it plays in the browser
+without a server round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnnviz.conv_lesson import Slide, fmt_num
+from cnnviz.viz import figures, style
+
+#: Light grays for non-negative grids so the printed numbers stay readable.
+LIGHT_GRAY = [[0.0, "#ffffff"], [1.0, "#8c8c8c"]]
+#: Cells the kernel has not reached yet (the output fills in as it slides).
+PENDING_FILL = "rgba(236, 236, 236, 1)"
+#: Weight labels ("×w") are drawn inside the window only for kernels up to this many taps.
+MAX_WEIGHT_LABELS = 9
+CELL_PX = 44
+#: Numeric grids use the diverging scale up to this factor beyond their largest |value|.
+LIGHTEN = 1.6
+GAP = 1.2  # empty cells between panels
+
+
+def _scale(values: np.ndarray, signed: bool | None) -> dict:
+    v = np.asarray(values, dtype=np.float64)
+    signed = style.is_signed(v) if signed is None else signed
+    if signed:
+        # the shared diverging scale, stretched so the largest value is a mid tone: the printed
+        # numbers stay readable on the projector
+        lim = style.signed_limit(v) * LIGHTEN
+        return {"zmin": -lim, "zmax": lim, "colorscale": style.DIVERGING}
+    lo = float(np.nanmin(v)) if v.size else 0.0
+    hi = float(np.nanmax(v)) if v.size else 1.0
+    return {"zmin": min(lo, 0.0), "zmax": hi if hi > min(lo, 0.0) else 1.0,
+            "colorscale": LIGHT_GRAY}
+
+
+def _grid_trace(values, x0: float, *, signed, hover: str, text=None, size=None) -> go.Heatmap:
+    v = np.asarray(values, dtype=np.float64)
+    h, w = v.shape
+    labels = np.vectorize(fmt_num)(v) if text is None else text
+    return go.Heatmap(
+        z=v, x=x0 + np.arange(w), y=np.arange(h), showscale=False, xgap=1, ygap=1,
+        text=labels, texttemplate="%{text}",
+        textfont={"size": size or style.CELL_FONT_SIZE, "color": "#111111"},
+        hovertemplate=hover, **_scale(v, signed),
+    )
+
+
+def _input_traces(padded: np.ndarray, padding: tuple[int, int], x0: float, hover: str,
+                  y0: float = 0) -> list[go.Heatmap]:
+    """A padded input grid: the real cells on the shared scale, the border of zeros in the
+    padding colour (its own trace, so the animation never has to redraw it)."""
+    hp, wp = padded.shape
+    ph, pw = padding
+    in_pad = np.ones_like(padded, dtype=bool)
+    in_pad[ph:hp - ph, pw:wp - pw] = False
+    inner = padded[ph:hp - ph, pw:wp - pw]
+    main = _grid_trace(np.where(in_pad, 0.0, padded), x0, signed=None, hover=hover,
+                       text=np.vectorize(fmt_num)(padded))
+    main.update(y=y0 + np.arange(hp), **_scale(inner, None))
+    if not in_pad.any():
+        return [main]
+    border = go.Heatmap(z=np.where(in_pad, 0.0, np.nan), x=x0 + np.arange(wp),
+                        y=y0 + np.arange(hp), colorscale=[[0, style.PADDING_COLOR],
+                                                          [1, style.PADDING_COLOR]],
+                        showscale=False, xgap=1, ygap=1, text=np.where(in_pad, "0", ""),
+                        texttemplate="%{text}", hoverinfo="skip",
+                        textfont={"size": style.CELL_FONT_SIZE, "color": "#555555"})
+    return [main, border]
+
+
+def _rect(x0, y0, w, h, *, fill=style.HIGHLIGHT_FILL, color=style.HIGHLIGHT, width=4) -> dict:
+    return {"type": "rect", "xref": "x", "yref": "y", "x0": x0 - 0.5, "x1": x0 + w - 0.5,
+            "y0": y0 - 0.5, "y1": y0 + h - 0.5, "line": {"color": color, "width": width},
+            "fillcolor": fill, "layer": "above"}
+
+
+def _boundary(x0: float, y0: float, padding: tuple[int, int], hp: int, wp: int) -> list[dict]:
+    """A dashed line where the real input ends and the zero padding begins."""
+    ph, pw = padding
+    if not (ph or pw):
+        return []
+    return [{"type": "rect", "xref": "x", "yref": "y", "x0": x0 + pw - 0.5,
+             "x1": x0 + wp - pw - 0.5, "y0": y0 + ph - 0.5, "y1": y0 + hp - ph - 0.5,
+             "line": {"color": "#555555", "width": 2, "dash": "dash"},
+             "fillcolor": "rgba(0,0,0,0)", "layer": "above"}]
+
+
+def _pending(x0: float, y0: float, w: int, h: int) -> dict:
+    return _rect(x0, y0, w, h, fill=PENDING_FILL, color="rgba(0,0,0,0)", width=0)
+
+
+def _covers(i: int, j: int, ho: int, wo: int, x0: float, y0: float = 0) -> list[dict]:
+    """Gray boxes over output cells after stop (i, j): rest of row i, then rows below."""
+    out = []
+    if j + 1 < wo:
+        out.append(_pending(x0 + j + 1, y0 + i, wo - j - 1, 1))
+    if i + 1 < ho:
+        out.append(_pending(x0, y0 + i + 1, wo, ho - i - 1))
+    return out
+
+
+def _window_shapes(rows, cols, x0: float, y0: float = 0) -> list[dict]:
+    r0, c0 = int(rows[0]), int(cols[0])
+    h, w = int(rows[-1]) - r0 + 1, int(cols[-1]) - c0 + 1
+    if h == len(rows) and w == len(cols):  # no dilation: one filled box
+        return [_rect(x0 + c0, y0 + r0, w, h)]
+    # dilated: outline of the span plus one filled cell per tap
+    shapes = [_rect(x0 + c0, y0 + r0, w, h, fill="rgba(0,0,0,0)", width=2)]
+    shapes += [_rect(x0 + c, y0 + r, 1, 1, width=0) for r in rows for c in cols]
+    return shapes
+
+
+def _note(x: float, y: float, text: str, *, size: int = 12, color: str = style.HIGHLIGHT,
+          xanchor="center", yanchor="middle", ref: str = "") -> dict:
+    return {"x": x, "y": y, "xref": ref or "x", "yref": ref or "y", "text": text,
+            "showarrow": False, "font": {"size": size, "color": color},
+            "xanchor": xanchor, "yanchor": yanchor}
+
+
+def _weight_labels(kernel, rows, cols, x0, names=None, y0: float = 0) -> list[dict]:
+    k = np.asarray(kernel)
+    if k.size > MAX_WEIGHT_LABELS:
+        return []
+    return [_note(x0 + c + 0.45, y0 + r + 0.42,
+                  "×" + (names[a][b] if names else fmt_num(k[a, b])),
+                  size=11, xanchor="right", yanchor="bottom")
+            for a, r in enumerate(rows) for b, c in enumerate(cols)]
+
+
+def _player(n: int, duration: int, labels: dict, y: float) -> tuple[list, list]:
+    """Play/pause buttons and the step slider (scrubber) for ``n`` frames."""
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
+             "transition": {"duration": 0}}
+    play = {"frame": {"duration": duration, "redraw": False}, "fromcurrent": True,
+            "transition": {"duration": 0}, "mode": "immediate"}
+    menus = [{
+        "type": "buttons", "direction": "left", "showactive": False,
+        "x": 0.0, "y": y, "xanchor": "left", "yanchor": "top", "pad": {"r": 8, "t": 0},
+        "font": {"size": style.FONT_SIZE},
+        "buttons": [{"label": "▶ " + labels["play"], "method": "animate", "args": [None, play]},
+                    {"label": "❚❚ " + labels["pause"], "method": "animate",
+                     "args": [[None], still]}],
+    }]
+    sliders = [{
+        "active": 0, "x": 0.24, "len": 0.76, "y": y + 0.01, "yanchor": "top",
+        "pad": {"t": 0, "b": 0}, "currentvalue": {"prefix": labels["stop"] + " ",
+                                                   "font": {"size": style.FONT_SIZE}},
+        "steps": [{"label": str(s + 1), "method": "animate",
+                   "args": [[str(s)], still]} for s in range(n)],
+        "font": {"size": 11}, "ticklen": 3,
+    }]
+    return menus, sliders
+
+
+def _axes(fig: go.Figure, panels: Sequence[tuple[float, float]], height_cells: float,
+          width_cells: float, y_domain: tuple[float, float]) -> None:
+    """One shared cell grid: x in cells over all panels, y in cells, square cells."""
+    fig.update_xaxes(range=[-0.5 - 0.1, width_cells - 0.5 + 0.1], visible=False,
+                     constrain="domain", fixedrange=True)
+    fig.update_yaxes(range=[height_cells - 0.5 + 0.05, -0.5 - 0.05], visible=False,
+                     scaleanchor="x", scaleratio=1, constrain="domain", domain=list(y_domain),
+                     fixedrange=True)
+
+
+def slide_figure(
+    sl: Slide,
+    lines: Sequence[Sequence[str]],
+    *,
+    titles: dict[str, str],
+    labels: dict[str, str],
+    names: list[list[str]] | None = None,
+    duration: int = 700,
+    start: int = 0,
+) -> go.Figure:
+    """The padded input, the kernel and the feature map side by side, with one frame per stop.
+
+    Parameters
+    ----------
+    sl : the sliding sequence (one channel) from :func:`cnnviz.conv_lesson.slide`
+    lines : per stop, the arithmetic lines (:func:`cnnviz.conv_lesson.arithmetic`)
+    titles : translated ``input``, ``kernel``, ``output`` panel titles
+    labels : translated ``play``, ``pause``, ``stop`` (slider prefix), ``value`` (hover)
+    names : optional weight names (the article's w1..w4) printed in the kernel
+    duration : milliseconds per stop while playing
+    """
+    padded, kernel, out = sl.padded[0], sl.kernel[0], sl.out
+    hp, wp = padded.shape
+    kh, kw = kernel.shape
+    ho, wo = out.shape
+    xk = wp + GAP
+    xo = xk + kw + GAP
+    width_cells = xo + wo
+    height_cells = max(hp, kh, ho)
+    hover = f"({'%{y}'}, {'%{x}'})<br>{labels['value']}: %{{z}}<extra></extra>"
+    traces = _input_traces(padded, sl.padding, 0, hover)
+    ktext = (np.array([[f"{names[r][c]}={fmt_num(kernel[r, c])}" for c in range(kw)]
+                       for r in range(kh)]) if names else None)
+    traces.append(_grid_trace(kernel, xk, signed=True, hover=hover, text=ktext,
+                              size=style.CELL_FONT_SIZE - 3 if names else None))
+    traces.append(_grid_trace(out, xo, signed=True, hover=hover))
+    fig = go.Figure(traces)
+    multiline = kw > 3 or any(len(" ".join(lns)) > 100 for lns in lines)
+    text_lines = max((len(lns) for lns in lines), default=1) if multiline else 1
+    grid_px, text_px, player_px = CELL_PX * height_cells, 28 * text_lines + 16, 118
+    plot_px = grid_px + text_px + player_px
+    y0 = (text_px + player_px) / plot_px
+    _axes(fig, [], height_cells, width_cells, (y0, 1.0))
+    static = [
+        _note(0 + (wp - 1) / 2, -0.55, titles["input"], size=style.FONT_SIZE, color="#222",
+              yanchor="bottom"),
+        _note(xk + (kw - 1) / 2, -0.55, titles["kernel"], size=style.FONT_SIZE, color="#222",
+              yanchor="bottom"),
+        _note(xo + (wo - 1) / 2, -0.55, titles["output"], size=style.FONT_SIZE, color="#222",
+              yanchor="bottom"),
+    ]
+    frames = []
+    for s, st in enumerate(sl.stops):
+        shapes = _boundary(0, 0, sl.padding, hp, wp) + _window_shapes(st.rows, st.cols, 0)
+        shapes.append(_rect(xo + st.j, st.i, 1, 1))
+        shapes += _covers(st.i, st.j, ho, wo, xo)
+        text = "<br>".join(lines[s]) if text_lines > 1 else " ".join(lines[s])
+        arith = _note(0.0, y0 - 8 / plot_px, text, size=style.FONT_SIZE + 1, color="#222",
+                      xanchor="left", yanchor="top", ref="paper")
+        arith["align"] = "left"
+        notes = static + _weight_labels(kernel, st.rows, st.cols, 0, names) + [arith]
+        frames.append({"name": str(s), "layout": {"shapes": shapes, "annotations": notes}})
+    menus, sliders = _player(len(frames), duration, labels, y=(player_px - 6) / plot_px)
+    start = min(max(int(start), 0), len(frames) - 1) if frames else 0
+    sliders[0]["active"] = start
+    fig.update_layout(updatemenus=menus, sliders=sliders)
+    if frames:
+        fig.update_layout(**frames[start]["layout"])
+    fig.frames = [go.Frame(f) for f in frames]
+    figures.base_layout(fig, "", height=int(plot_px + 44))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 34, "b": 10}, hovermode="closest",
+                      dragmode=False)
+    return fig
+
+
+def rgb_slide_figure(
+    sl: Slide,
+    maps: np.ndarray,
+    follow: int,
+    lines: Sequence[Sequence[str]],
+    *,
+    titles: dict[str, object],
+    labels: dict[str, str],
+    duration: int = 900,
+) -> go.Figure:
+    """Three channels side by side, each with the kernel's slice for it underneath, and the K
+    feature maps on the right (output depth K).
+
+    The followed map (``follow``) fills in as its kernel slides; the others are complete.
+    ``titles``: ``channels`` (3 names), ``kernel`` (3 slice titles), ``maps`` (K titles).
+    ``lines`` per stop: one line per channel plus the total line.
+    """
+    padded, kernel = sl.padded, sl.kernel
+    c, hp, wp = padded.shape
+    kh, kw = kernel.shape[1:]
+    k, ho, wo = maps.shape
+    col_w, ky = wp + GAP + 0.4, hp + 1.6
+    xo = c * col_w + 0.8
+    out_h = ho + 1.4
+    height_cells = max(ky + kh, k * out_h - 1.4)
+    width_cells = xo + max(wo, 4.5)
+    hover = f"({'%{y}'}, {'%{x}'})<br>{labels['value']}: %{{z}}<extra></extra>"
+    traces, static = [], []
+    for ci in range(c):
+        x0 = ci * col_w
+        xk = x0 + (wp - kw) / 2
+        traces += _input_traces(padded[ci], sl.padding, x0, hover)
+        tk = _grid_trace(kernel[ci], xk, signed=True, hover=hover)
+        tk.update(y=ky + np.arange(kh))
+        traces.append(tk)
+        name = str(titles["channels"][ci])
+        color = style.CHANNEL_COLORS.get(name[:1], "#222")
+        static.append(_note(x0 + (wp - 1) / 2, -0.55, name, size=style.FONT_SIZE, color=color,
+                            yanchor="bottom"))
+        static.append(_note(xk + (kw - 1) / 2, ky - 0.55, str(titles["kernel"][ci]),
+                            size=style.FONT_SIZE - 2, color=color, yanchor="bottom"))
+    for m in range(k):
+        tm = _grid_trace(maps[m], xo, signed=True, hover=hover)
+        tm.update(y=m * out_h + np.arange(ho))
+        traces.append(tm)
+        static.append(_note(xo + (wo - 1) / 2, m * out_h - 0.55, str(titles["maps"][m]),
+                            size=style.FONT_SIZE - 2, color="#222", yanchor="bottom"))
+    fig = go.Figure(traces)
+    text_px = 24 * (c + 1) + 16
+    grid_px, player_px = 34 * height_cells, 118
+    plot_px = grid_px + text_px + player_px
+    y0 = (text_px + player_px) / plot_px
+    _axes(fig, [], height_cells, width_cells, (y0, 1.0))
+    frames = []
+    oy = follow * out_h
+    for s, stp in enumerate(sl.stops):
+        shapes = []
+        for ci in range(c):
+            shapes += _boundary(ci * col_w, 0, sl.padding, hp, wp)
+            shapes += _window_shapes(stp.rows, stp.cols, ci * col_w)
+        shapes.append(_rect(xo + stp.j, oy + stp.i, 1, 1))
+        shapes += _covers(stp.i, stp.j, ho, wo, xo, oy)
+        text = _note(0.0, y0 - 8 / plot_px, "<br>".join(lines[s]), size=style.FONT_SIZE,
+                     color="#222", xanchor="left", yanchor="top", ref="paper")
+        text["align"] = "left"
+        frames.append({"name": str(s), "layout": {"shapes": shapes,
+                                                  "annotations": [*static, text]}})
+    menus, sliders = _player(len(frames), duration, labels, y=(player_px - 6) / plot_px)
+    fig.update_layout(updatemenus=menus, sliders=sliders, **frames[0]["layout"])
+    fig.frames = [go.Frame(f) for f in frames]
+    figures.base_layout(fig, "", height=int(plot_px + 44))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 34, "b": 10}, dragmode=False)
+    return fig
+
+
+def input_figure(
+    image: np.ndarray,
+    *,
+    title: str,
+    window: tuple[int, int, int, int] | None = None,
+    hover_label: str = "value",
+) -> go.Figure:
+    """The picture (gray or colour) as a compressed PNG, values under the cursor on a coarse
+    transparent grid, and the picked window ``(row, col, height, width)`` in the highlight
+    colour with a crosshair (a 3x3 window is tiny on a 1024-pixel picture)."""
+    img = np.asarray(image, dtype=np.float32)
+    h, w = img.shape[:2]
+    fig = figures.image_figure(img, title=title, height=None)
+    fig.data[0].update(hoverinfo="skip", hovertemplate=None)
+    step = int(np.ceil(max(h, w) / 128))
+    ys, xs = np.arange(step // 2, h, step), np.arange(step // 2, w, step)
+    sample = img[ys[:, None], xs[None, :]]
+    if img.ndim == 3:
+        gray = sample.mean(axis=2)
+        hover = ("(%{y}, %{x})<br>R %{customdata[0]:.3f} · G %{customdata[1]:.3f} · "
+                 "B %{customdata[2]:.3f}<extra></extra>")
+        custom = sample
+    else:
+        gray, custom = sample, None
+        hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.3f}}<extra></extra>"
+    fig.add_trace(go.Heatmap(z=gray, x=xs, y=ys, customdata=custom, opacity=0.004,
+                             showscale=False, colorscale=style.GRAY, hovertemplate=hover))
+    fig.update_yaxes(autorange="reversed", constrain="domain")
+    fig.update_xaxes(constrain="domain")
+    if window is not None:
+        r, c, wh, ww = window
+        fig.add_shape(_rect(c, r, ww, wh, width=3, fill="rgba(0,0,0,0)"))
+        for line in ({"x0": c + (ww - 1) / 2, "x1": c + (ww - 1) / 2, "y0": -0.5, "y1": h - 0.5},
+                     {"y0": r + (wh - 1) / 2, "y1": r + (wh - 1) / 2, "x0": -0.5, "x1": w - 0.5}):
+            fig.add_shape(type="line", line={"color": style.HIGHLIGHT, "width": 1, "dash": "dot"},
+                          **line)
+    return fig
+
+
+def feature_map_figure(
+    values: np.ndarray,
+    *,
+    title: str,
+    pick: tuple[int, int] | None = None,
+    hover_label: str = "value",
+    clickable: bool = True,
+) -> go.Figure:
+    """A feature map (diverging when it has negatives) with the picked output pixel marked and,
+    when ``clickable``, a nearly invisible layer of points (at most 64 x 64) that a click can
+    select (Plotly heatmaps report no selection, see RECIPES.md)."""
+    v = np.asarray(values, dtype=np.float32)
+    h, w = v.shape
+    fig = figures.map_figure(v, title=title, hover_label=hover_label, height=None)
+    if clickable:
+        step = int(np.ceil(max(h, w) / 64))
+        yy, xx = np.mgrid[step // 2:h:step, step // 2:w:step]
+        fig.add_trace(go.Scatter(x=xx.ravel(), y=yy.ravel(), mode="markers",
+                                 marker={"size": max(4, 360 // max(1, max(h, w) // step)),
+                                         "opacity": 0.01, "color": "#000000"},
+                                 hoverinfo="none", showlegend=False))
+    if pick is not None:
+        i, j = pick
+        fig.add_shape(_rect(j, i, 1, 1, width=3, fill="rgba(0,0,0,0)"))
+        for line in ({"x0": j, "x1": j, "y0": -0.5, "y1": h - 0.5},
+                     {"y0": i, "y1": i, "x0": -0.5, "x1": w - 0.5}):
+            fig.add_shape(type="line", line={"color": style.HIGHLIGHT, "width": 1, "dash": "dot"},
+                          **line)
+    fig.update_layout(dragmode="zoom", clickmode="event+select", hovermode="closest")
+    return fig
+
+
+def explain_figure(ex: dict, *, channels: Sequence[str], titles: dict[str, str],
+                   hover_label: str = "value") -> go.Figure:
+    """One output pixel explained: per channel the input window (padding cells in the padding
+    colour), the kernel slice and the products, numbers printed."""
+    win, ker, prod = ex["window"], ex["kernel"], ex["products"]
+    c, kh, kw = win.shape
+    hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.4g}}<extra></extra>"
+    xk, xp = kw + GAP, 2 * (kw + GAP)
+    row_h = kh + 1.4
+    traces, notes, shapes = [], [], []
+    pad_mask = np.asarray(ex["in_padding"], dtype=bool)
+    for ci in range(c):
+        y = ci * row_h
+        for x0, arr, signed in ((0, win[ci], None), (xk, ker[ci], True), (xp, prod[ci], True)):
+            tr = _grid_trace(arr, x0, signed=signed, hover=hover, size=style.CELL_FONT_SIZE - 3)
+            tr.update(y=y + np.arange(kh))
+            if signed is None and not style.is_signed(win):  # pixel values: one scale 0..1
+                tr.update(zmin=0.0, zmax=max(1.0, float(np.max(win))))
+            traces.append(tr)
+        rows, cols = np.nonzero(pad_mask)
+        shapes += [_rect(cc, y + rr, 1, 1, fill=style.PADDING_COLOR, color="rgba(0,0,0,0)",
+                         width=0) for rr, cc in zip(rows, cols, strict=True)]
+        label = f"{channels[ci]} · " if c > 1 else ""
+        for x0, key in ((0, "window"), (xk, "kernel"), (xp, "products")):
+            notes.append(_note(x0 + (kw - 1) / 2, y - 0.55, label + titles[key],
+                               size=style.FONT_SIZE - 2, color="#222", yanchor="bottom"))
+        notes.append(_note(xp + kw - 0.3, y + (kh - 1) / 2,
+                           "Σ = " + fmt_num(ex["channel_sums"][ci]), size=style.FONT_SIZE,
+                           color=style.HIGHLIGHT, xanchor="left"))
+    fig = go.Figure(traces)
+    height_cells = c * row_h - 1.4
+    width_cells = xp + kw + 2.6
+    cell = max(22, min(40, 300 // max(kh, 1)))
+    _axes(fig, [], height_cells, width_cells, (0.0, 1.0))
+    fig.update_layout(annotations=notes, shapes=shapes)
+    figures.base_layout(fig, "", height=int(cell * height_cells + 30 * c + 20))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, dragmode=False)
+    return fig
+
+
+def kernel_pair_figure(kernel: np.ndarray, flipped: np.ndarray, *, titles: Sequence[str],
+                       hover_label: str = "value") -> go.Figure:
+    """A kernel and its 180-degree rotation side by side (correlation vs convolution)."""
+    k = np.asarray(kernel, dtype=np.float64)
+    kh, kw = k.shape
+    hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z}}<extra></extra>"
+    lim = style.signed_limit(k)
+    traces = []
+    for x0, arr in ((0, k), (kw + GAP + 0.8, np.asarray(flipped, dtype=np.float64))):
+        tr = _grid_trace(arr, x0, signed=True, hover=hover)
+        tr.update(zmin=-lim, zmax=lim)
+        traces.append(tr)
+    fig = go.Figure(traces)
+    _axes(fig, [], kh, 2 * kw + GAP + 0.8, (0.0, 1.0))
+    fig.update_layout(annotations=[
+        _note((kw - 1) / 2, -0.55, titles[0], size=style.FONT_SIZE - 1, color="#222",
+              yanchor="bottom"),
+        _note(kw + GAP + 0.8 + (kw - 1) / 2, -0.55, titles[1], size=style.FONT_SIZE - 1,
+              color="#222", yanchor="bottom"),
+        _note(kw + (GAP + 0.8) / 2 - 0.5, (kh - 1) / 2, "↻ 180°", size=style.FONT_SIZE,
+              color="#222")])
+    figures.base_layout(fig, "", height=int(36 * kh + 50))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 34, "b": 10}, dragmode=False)
+    return fig
