@@ -9,8 +9,8 @@ import streamlit as st
 
 from cnnviz import i18n, images
 from cnnviz import pool_lesson as L
-from cnnviz.viz import figures, style
 from cnnviz.viz import pooling as V
+from cnnviz.viz import style
 from ui import image_input
 from ui.errors import guard
 from ui.lang import current, t
@@ -38,15 +38,23 @@ def feature_result(gray: np.ndarray, names: tuple, relu: bool, window: int, stri
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def slices_spec(maps: np.ndarray, pooled: np.ndarray, top: tuple, bottom: tuple,
-                hover: str) -> dict:
-    return V.slices_figure(maps, pooled, top, bottom, hover_label=hover).to_dict()
+def global_result(gray: np.ndarray, names: tuple, relu: bool) -> dict:
+    # the engine loops over the window's taps: a whole-map window costs ~40 ms, so cache it
+    return L.global_pool(L.feature_stack(gray, names, relu))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def tolerance(gray: np.ndarray, names: tuple, window: int, stride: int, direction: str,
               relu: bool) -> dict:
     return L.tolerance(gray, names, window, stride, direction, relu)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def figure_spec(kind: str, *args) -> dict:
+    """A chart's dict, cached: building a Plotly figure costs more than computing its data."""
+    builder = {"slices": V.slices_figure, "tolerance": V.tolerance_figure,
+               "global": V.global_figure}[kind]
+    return builder(*args).to_dict()
 
 
 def names_in(prefix: str, suffix: str = ""):
@@ -96,7 +104,7 @@ def grid_controls(examples: dict[str, np.ndarray]) -> dict:
         cols = [str(j) for j in range(base.shape[1])]
         config = {c: st.column_config.NumberColumn(c, help=t("pooling.cell_help")) for c in cols}
         edited = st.data_editor(pd.DataFrame(base, columns=cols), key=f"pool_grid_{example}",
-                                column_config=config, num_rows="fixed")
+                                column_config=config, num_rows="fixed", width="content")
     grid = edited.to_numpy(dtype=np.float64, na_value=np.nan)
     valid_key = f"_pool_valid_{example}"
     if not np.all(np.isfinite(grid)):
@@ -149,33 +157,25 @@ def step_section() -> None:
     why("pooling.why_step")
 
 
-def small_grid(values: np.ndarray, key: str, marks) -> object:
-    fig = figures.grid_figure(values, title=t(f"pooling.{key}"), signed=False, highlight=marks,
-                              hover_label=t("common.value"), cell_px=60)
-    return fig.update_xaxes(ticks="").update_yaxes(ticks="")  # no stray tick marks
+@st.cache_data(max_entries=4, show_spinner=False)
+def article_specs(titles: dict, hover: str) -> dict:
+    return V.article_specs(L.turn_example(), L.step_sequence(L.ARTICLE_4X4, 2, 2, 0), titles,
+                           hover)
 
 
 def article_section() -> None:
     st.header(t("pooling.article_title"))
     st.markdown(t("pooling.turn_intro"))
+    keys = ("turn_stroke", "turn_kernel", "turn_fmap", "turn_max", "turn_avg", "four_input",
+            "four_max", "four_avg")
+    specs = article_specs({k: t(f"pooling.{k}") for k in keys}, t("common.value"))
+    for col, key in zip(st.columns([3, 2, 3, 2, 2]), keys[:5], strict=True):
+        col.plotly_chart(V.Prebuilt(specs[key]), key=f"pool_{key}")
     ex = L.turn_example()
-    cols = st.columns([3, 2, 3, 2, 2])
-    r, c = ex["argmax"]
-    panels = [(ex["stroke"], "turn_stroke", ()), (ex["kernel"], "turn_kernel", ()),
-              (ex["fmap"], "turn_fmap", [(r, c, 1, 1)]), (np.array([[ex["max"]]]), "turn_max", ()),
-              (np.array([[ex["avg"]]]), "turn_avg", ())]
-    for col, (values, key, marks) in zip(cols, panels, strict=True):
-        col.plotly_chart(small_grid(values, key, marks), key=f"pool_{key}")
     st.markdown(t("pooling.turn_result", max=style.fmt(ex["max"]), avg=style.fmt(ex["avg"])))
     st.subheader(t("pooling.four_title"))
-    seq = L.step_sequence(L.ARTICLE_4X4, 2, 2, 0)
-    marks = list(zip(seq["argmax_rows"].ravel(), seq["argmax_cols"].ravel(), [1] * 4, [1] * 4,
-                     strict=True))
-    cols = st.columns(3)
-    for col, values, key, box in ((cols[0], L.ARTICLE_4X4, "four_input", marks),
-                                  (cols[1], seq["max"], "four_max", ()),
-                                  (cols[2], seq["avg"], "four_avg", ())):
-        col.plotly_chart(small_grid(values, key, box), key=f"pool_four_{key}")
+    for col, key in zip(st.columns(3), keys[5:], strict=True):
+        col.plotly_chart(V.Prebuilt(specs[key]), key=f"pool_{key}")
     st.markdown(t("pooling.four_text"))
     why("pooling.why_redundant")
 
@@ -210,8 +210,8 @@ def feature_section(gray: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray] 
     maps, pooled = feature_result(gray, names, s["relu"], f, stride, s["mode"])
     top = tuple(f"{t(f'pooling.kernel_{n}')} {shape_text(maps.shape[1:])}" for n in names)
     bottom = tuple(f"→ {shape_text(pooled.shape[1:])}" for _ in names)
-    st.plotly_chart(V.Prebuilt(slices_spec(maps, pooled, top, bottom, t("common.value"))),
-                    key="pool_slices")
+    spec = figure_spec("slices", maps, pooled, top, bottom, t("common.value"))
+    st.plotly_chart(V.Prebuilt(spec), key="pool_slices")
     comp = L.compression(maps.shape, pooled.shape)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(t("pooling.fm_in"), shape_text(maps.shape), help=t("pooling.fm_in_help"))
@@ -251,13 +251,15 @@ def tolerance_section(gray: np.ndarray, s: dict) -> None:
         labels = {k: t(f"pooling.tol_{k}") for k in ("feature", "max", "avg")}
         labels |= {"title": t("pooling.tol_chart"), "x": t("pooling.tol_x"),
                    "y": t("pooling.tol_y"), "now": t("pooling.tol_now")}
-        st.plotly_chart(V.tolerance_figure(tol, shift, labels), key="pool_tol_chart")
+        st.plotly_chart(V.Prebuilt(figure_spec("tolerance", tol, shift, labels)),
+                        key="pool_tol_chart")
     why("pooling.why_tolerance")
 
 
-def global_section(maps: np.ndarray, names: list[str]) -> None:
+def global_section(gray: np.ndarray, maps: np.ndarray, s: dict) -> None:
     st.header(t("pooling.global_title"))
-    g = L.global_pool(maps)
+    names = s["kernels"]
+    g = global_result(gray, tuple(names), s["relu"])
     article = L.global_pool(L.ARTICLE_4X4[None])
     st.markdown(t("pooling.global_intro", shape_in=shape_text(maps.shape),
                   shape_out=shape_text((maps.shape[0], 1, 1)),
@@ -265,8 +267,9 @@ def global_section(maps: np.ndarray, names: list[str]) -> None:
     labels = {"title": t("pooling.global_chart"), "x": t("pooling.global_x"),
               "y": t("pooling.global_y"), "max": t("pooling.global_max"),
               "avg": t("pooling.global_avg")}
-    st.plotly_chart(V.global_figure([t(f"pooling.kernel_{n}") for n in names], g["max"],
-                                    g["avg"], labels), key="pool_global")
+    spec = figure_spec("global", tuple(t(f"pooling.kernel_{n}") for n in names), g["max"],
+                       g["avg"], labels)
+    st.plotly_chart(V.Prebuilt(spec), key="pool_global")
     why("pooling.why_global")
 
 
@@ -284,7 +287,7 @@ def real_maps_section() -> None:
     tolerance_section(gray, s)
     if result is not None:
         with guard():
-            global_section(result[0], s["kernels"])
+            global_section(gray, result[0], s)
 
 
 header("pooling")

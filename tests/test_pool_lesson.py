@@ -113,7 +113,7 @@ def test_step_spec_marks_the_engines_choice_and_is_valid_plotly():
         c = (chosen[0]["x0"] + chosen[0]["x1"]) / 2 - 1
         assert (r, c) == (rows[i, j], cols[i, j])
         names = [s.get("name") for s in frame["layout"]["shapes"]]
-        assert names == ["window", "output", "chosen", "todo", "todo", "formula"]
+        assert names == ["todo", "todo", "window", "output", "chosen", "formula"]
         formula = frame["layout"]["shapes"][-1]["label"]["text"]
         assert formula.startswith(f"{k + 1}/{ho * wo} ({i}, {j})")
         assert formula.endswith(f"= {seq['max'][i, j]:g}")

@@ -83,8 +83,8 @@ def window_rows(seq: Mapping[str, Any], cell: str, max_name: str, avg_name: str)
 
 
 def step_frames(seq: Mapping[str, Any], mode: str, step_label: str) -> list[dict]:
-    """Per output cell (row-major): the shapes of that step — ``window`` on the input, ``output``
-    cell, ``chosen`` element for max pooling, two ``todo`` covers — and the written-out
+    """Per output cell (row-major): the shapes of that step — two ``todo`` covers, ``window`` on
+    the input, ``output`` cell, ``chosen`` element for max pooling — and the written-out
     ``formula``. Every step has the same shapes in the same order.
 
     ``step_label`` is a translated template with ``{k}``, ``{n}``, ``{i}``, ``{j}``.
@@ -96,15 +96,15 @@ def step_frames(seq: Mapping[str, Any], mode: str, step_label: str) -> list[dict
     steps = []
     for k, (r0, c0) in enumerate(seq["origins"]):
         i, j = divmod(k, wo)
-        shapes = [_cell(r0, c0, f, f, "x", "y") | {"name": "window"},
-                  _cell(i, j, 1, 1, "x2", "y2") | {"name": "output"}]
+        # covers first, so the highlighted output cell's border is drawn on top of them
+        shapes = _todo(k, ho, wo) + [_cell(r0, c0, f, f, "x", "y") | {"name": "window"},
+                                     _cell(i, j, 1, 1, "x2", "y2") | {"name": "output"}]
         if mode == "max":
             # the engine's choice (pool2d_argmax), moved into padded coordinates
             r, c = seq["argmax_rows"][i, j] + p, seq["argmax_cols"][i, j] + p
             shapes.append({"type": "circle", "xref": "x", "yref": "y", "name": "chosen",
                            "x0": c - 0.42, "x1": c + 0.42, "y0": r - 0.42, "y1": r + 0.42,
                            "line": {"color": style.HIGHLIGHT, "width": 4}, "layer": "above"})
-        shapes += _todo(k, ho, wo)
         label = step_label.format(k=k + 1, n=ho * wo, i=i, j=j)
         steps.append({"shapes": shapes,
                       "formula": f"{label}   {formula(terms[k], mode, out[i, j])}"})
@@ -151,15 +151,17 @@ def step_spec(seq: Mapping[str, Any], mode: str, labels: Mapping[str, str], *,
     axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain",
             "ticks": "", "showline": False}
     fig.update_layout(
-        xaxis=axis | {"domain": [0.0, 0.56], "range": [-0.5, wp - 0.5]},
+        # equal domains and ranges: output cells are drawn as large as input cells
+        xaxis=axis | {"domain": [0.0, 0.5], "range": [-0.5, wp - 0.5]},
         yaxis=axis | {"range": [hp - 0.5, -0.5], "scaleanchor": "x"},
-        xaxis2=axis | {"domain": [0.62, 1.0], "range": [-x_off - 0.5, wp - x_off - 0.5]},
+        xaxis2=axis | {"domain": [0.52, 1.0], "range": [-x_off - 0.5, wp - x_off - 0.5]},
         yaxis2=axis | {"range": [hp - y_off - 0.5, -y_off - 0.5], "scaleanchor": "x2"},
     )
     steps = step_frames(seq, mode, labels["step"])
     plot_px = cell_px * hp  # the plot area's height; controls below it are placed in pixels
     titles = [{"text": f"{labels['input']} {hp - 2 * p}×{wp - 2 * p}"
-               + (f" (+{p})" if p else ""), "xref": "x domain", "yref": "y domain"},
+               + (f" · {labels['padding']} {p}" if p else ""), "xref": "x domain",
+               "yref": "y domain"},
               {"text": f"{labels['output']} {ho}×{wo}", "xref": "x2 domain", "yref": "y2 domain"}]
     fig.update_layout(annotations=[
         a | {"x": 0.5, "y": 1.0, "yanchor": "bottom", "showarrow": False,
@@ -220,6 +222,40 @@ class Prebuilt(go.Figure):
         return self._spec
 
 
+def small_grid(values: np.ndarray, title: str, marks: Sequence = (), *, limit: float,
+               hover_label: str = "value") -> go.Figure:
+    """A small numeric grid in the shared style, values printed, kept elements marked."""
+    fig = figures.grid_figure(values, title=title, signed=False, highlight=marks, limit=limit,
+                              hover_label=hover_label, cell_px=60)
+    return fig.update_xaxes(ticks="").update_yaxes(ticks="")  # no stray tick marks
+
+
+def article_specs(turn: Mapping[str, Any], four: Mapping[str, Any], titles: Mapping[str, str],
+                  hover_label: str) -> dict[str, dict]:
+    """The article's two examples as figure dicts (built once per language, then cached).
+
+    turn : :func:`cnnviz.pool_lesson.turn_example`; four : the step sequence of the 4x4 map
+    with 2x2 windows. ``titles`` maps each panel's key (``turn_stroke``, ``turn_kernel``,
+    ``turn_fmap``, ``turn_max``, ``turn_avg``, ``four_input``, ``four_max``, ``four_avg``) to
+    its title. A panel's kept elements (the engine's argmax) are marked.
+    """
+    r, c = turn["argmax"]
+    lim = float(turn["fmap"].max())
+    marks = list(zip(four["argmax_rows"].ravel().tolist(), four["argmax_cols"].ravel().tolist(),
+                     [1] * four["max"].size, [1] * four["max"].size, strict=True))
+    lim4 = float(four["grid"].max())
+    panels = {
+        "turn_stroke": (turn["stroke"], (), lim), "turn_kernel": (turn["kernel"], (), lim),
+        "turn_fmap": (turn["fmap"], [(r, c, 1, 1)], lim),
+        "turn_max": (np.array([[turn["max"]]]), (), lim),
+        "turn_avg": (np.array([[turn["avg"]]]), (), lim),
+        "four_input": (four["grid"], marks, lim4), "four_max": (four["max"], (), lim4),
+        "four_avg": (four["avg"], (), lim4),
+    }
+    return {key: small_grid(v, titles[key], m, limit=lm, hover_label=hover_label).to_dict()
+            for key, (v, m, lm) in panels.items()}
+
+
 def _panel(fig: go.Figure, v: np.ndarray, row: int, col: int, *, signed: bool, limit: float,
            hover: str) -> None:
     """One map as a compressed PNG plus a coarse, invisible heatmap that carries hover values."""
@@ -233,7 +269,7 @@ def _panel(fig: go.Figure, v: np.ndarray, row: int, col: int, *, signed: bool, l
 
 
 def slices_figure(before: np.ndarray, after: np.ndarray, top_titles: Sequence[str],
-                  bottom_titles: Sequence[str], *, hover_label: str = "value",
+                  bottom_titles: Sequence[str], hover_label: str = "value", *,
                   height: int = 430) -> go.Figure:
     """Each depth slice before pooling (top row) and after (bottom row), drawn the same size so
     the coarser grid shows; a slice keeps one colour scale in both rows.
