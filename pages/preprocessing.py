@@ -144,7 +144,7 @@ def story_panels(story: L.Story, labels: tuple[str, str], colors, box: bool) -> 
             axis_labels=pcs if name in ("pca", "whitened") else labels, x_range=xr, y_range=yr,
             box=box and name == "normalized", hover_point=t("preprocessing.point")),
             f"prep_plot_{name}")
-        col.latex(V.cov_latex(story.covs[name]))
+        col.latex(V.cov_latex(story.covs[name], name=False))
         mx, my = (V.fmt_mean(v) for v in story.means[name])
         col.caption(t("preprocessing.mean_caption", mx=mx, my=my))
 
@@ -188,10 +188,11 @@ def rgb3d_section(rgb: np.ndarray, story3: L.Story) -> None:
     names = [t(f"preprocessing.ch_{c}") for c in "RGB"]
     if stage in ("pca", "whitened"):
         names = [t("preprocessing.pc", k=k) for k in (1, 2, 3)]
-    left, right = st.columns([3, 1])
+    left, right = st.columns([2, 1])
     chart(left, V.cloud_3d(pts, V.rgb_strings(rgb), L.axes_segments(pts),
                            title=t(f"preprocessing.stage_{stage}"), axis_labels=tuple(names),
-                           hover_point=t("preprocessing.point")), "prep_rgb3d")
+                           hover_point=t("preprocessing.point"), cube=stage == "original"),
+          "prep_rgb3d")
     right.latex(V.cov_latex(story3.covs[stage]))
     right.caption(t("preprocessing.rgb3d_note", n=len(rgb)))
 

@@ -274,12 +274,17 @@ def test_loss_grid_is_the_quadratic():
 # ---- figure helpers --------------------------------------------------------------------------
 def test_fmt_matrix_reads_the_identity_and_keeps_three_digits():
     noisy = np.eye(2) + np.array([[1e-9, -3e-17], [-3e-17, -1e-9]])
-    assert V.fmt_matrix(noisy) == [["1.00", "0.00"], ["0.00", "1.00"]]
-    assert V.fmt_matrix(np.diag([0.99999, 1e-5])) == [["1.00", "0.00"], ["0.00", "0.00"]]
-    assert V.fmt_matrix([[0.0215, -0.0123], [-0.0123, 0.01]]) == [["0.0215", "-0.0123"],
-                                                                  ["-0.0123", "0.0100"]]
-    assert V.fmt_matrix(np.zeros((2, 2))) == [["0.00", "0.00"], ["0.00", "0.00"]]
+    assert V.fmt_matrix(noisy) == (0, [["1.00", "0.00"], ["0.00", "1.00"]])
+    assert V.fmt_matrix(np.diag([0.99999, 1e-5])) == (0, [["1.00", "0.00"], ["0.00", "0.00"]])
+    assert V.fmt_matrix([[0.174, 0.0], [0.0, 0.0194]]) == (0, [["0.174", "0.000"],
+                                                               ["0.000", "0.019"]])
+    # small numbers: a power of ten factored out, three significant digits kept
+    assert V.fmt_matrix([[0.0215, -0.0123], [-0.0123, 0.01]]) == (-2, [["2.15", "-1.23"],
+                                                                       ["-1.23", "1.00"]])
+    assert V.fmt_matrix(np.zeros((2, 2))) == (0, [["0.00", "0.00"], ["0.00", "0.00"]])
+    assert V.fmt_matrix([[12.34, 0.5], [0.5, 3.0]]) == (0, [["12.3", "0.5"], ["0.5", "3.0"]])
     assert "-0.00" not in V.cov_latex(np.array([[1, -1e-4], [-1e-4, 1]]))
+    assert V.cov_latex(np.diag([0.015, 0.002])).startswith(r"\Sigma = 10^{-2} \, ")
 
 
 @settings(max_examples=30, deadline=None)

@@ -1,0 +1,133 @@
+"""The preprocessing page in Chromium: the correlation slider moves every panel, the whitened
+covariance reads as the identity, "my picture" shows the RGB cloud, epsilon changes the
+whitening, in both languages, with no exception."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import SHOTS, assert_clean, open_page, settle, shot
+
+STAGES = ("original", "centered", "normalized", "pca", "whitened")
+IDENTITY_2 = r"\begin{pmatrix} 1.00 & 0.00 \\ 0.00 & 1.00 \end{pmatrix}"
+IDENTITY_3 = (r"\begin{pmatrix} 1.00 & 0.00 & 0.00 \\ 0.00 & 1.00 & 0.00 \\ "
+              r"0.00 & 0.00 & 1.00 \end{pmatrix}")
+TEXT = {
+    "en": {"image": "The pixels of my picture", "eps": "With ε = 1e-06",
+           "whitened": "5 · Whitened"},
+    "zh": {"image": "我的图片的像素", "eps": "ε = 1e-06 时", "whitened": "5 · 白化"},
+}
+
+# Per chart key: the first trace's type, point count and a checksum of its coordinates.
+TRACE_JS = """(key) => {
+  const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
+  if (!gd || !gd._fullData || !gd._fullData.length) return null;
+  const t = gd._fullData[0];
+  const sum = (a) => a ? Array.from(a).reduce((s, v) => s + v * 1.0, 0) : 0;
+  const src = t.source ? t.source.length + ':' + t.source.slice(-80) : null;  // go.Image PNG
+  return {type: t.type, n: t.x ? t.x.length : 0, sx: sum(t.x), sy: sum(t.y), src: src};
+}"""
+TEX_JS = """() => Array.from(document.querySelectorAll('annotation[encoding="application/x-tex"]'))
+  .map(a => a.textContent)"""
+
+
+def trace(page, key: str) -> dict:
+    page.wait_for_function(f"() => !!document.querySelector('.st-key-{key} .js-plotly-plot')")
+    return page.evaluate(TRACE_JS, key)
+
+
+def covariances(page) -> list[str]:
+    return page.evaluate(TEX_JS)
+
+
+def row_of(page, key: str):
+    """The row of columns that holds the chart ``key`` (for a screenshot of the whole row)."""
+    return page.locator(f".st-key-{key}").locator(
+        "xpath=ancestor::div[@data-testid='stHorizontalBlock'][1]")
+
+
+def snap(locator, name: str) -> None:
+    locator.scroll_into_view_if_needed()
+    locator.page.wait_for_timeout(600)  # WebGL canvases draw a frame after the DOM settles
+    locator.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def press(page, key: str, keyname: str, times: int = 1) -> None:
+    thumb = page.locator(f".st-key-{key} input[type=range]")
+    thumb.focus()
+    for _ in range(times):
+        thumb.press(keyname)
+    settle(page)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_story_slider_picture_and_epsilon(page, lang):
+    text = TEXT[lang]
+    open_page(page, "preprocessing", lang)
+    assert_clean(page)
+    assert page.get_by_text(text["whitened"], exact=True).count() == 1
+    before = {name: trace(page, f"prep_plot_{name}") for name in STAGES}
+    assert all(t["type"] == "scattergl" and t["n"] == 500 for t in before.values())
+    covs = covariances(page)
+    assert len(covs) == 5 and covs[4].endswith(IDENTITY_2), covs
+    snap(row_of(page, "prep_plot_original"), f"prep-story-{lang}")
+
+    # 1. move the correlation slider: every panel redraws, whitening still reads I
+    press(page, "prep_corr", "ArrowLeft", 6)
+    assert_clean(page)
+    value = page.locator(".st-key-prep_corr input[type=range]").input_value()
+    assert float(value) == pytest.approx(0.5)
+    after = {name: trace(page, f"prep_plot_{name}") for name in STAGES}
+    for name in STAGES:
+        assert (after[name]["sx"], after[name]["sy"]) != (before[name]["sx"], before[name]["sy"])
+    covs_after = covariances(page)
+    assert covs_after[0] != covs[0] and covs_after[4].endswith(IDENTITY_2)
+    snap(row_of(page, "prep_plot_original"), f"prep-story-corr05-{lang}")
+
+    # 2. epsilon: the gain read-out and the whitened picture change
+    readout = page.locator("[data-testid=stCaptionContainer]", has_text=re.compile("ε = 0.01"))
+    assert readout.count() >= 1
+    picture_before = trace(page, "prep_zca_picture")
+    press(page, "prep_eps", "Home")
+    assert_clean(page)
+    assert page.get_by_text(text["eps"]).count() == 1
+    assert picture_before["src"] and trace(page, "prep_zca_picture")["src"] != picture_before["src"]
+    snap(page.locator(".st-key-prep_patches"), f"prep-patches-eps1e-6-{lang}")
+    snap(row_of(page, "prep_filter"), f"prep-zca-eps1e-6-{lang}")
+
+    # 3. switch to the pixels of my picture: the RGB cloud in 2-D and 3-D
+    page.locator(".st-key-prep_source button", has_text=text["image"]).click()
+    settle(page)
+    assert_clean(page)
+    assert page.locator(".st-key-prep_corr").count() == 0
+    cloud = trace(page, "prep_rgb3d")
+    assert cloud["type"] == "scatter3d" and cloud["n"] == 2000
+    assert trace(page, "prep_plot_original")["n"] == 2000
+    covs = covariances(page)
+    assert covs[4].endswith(IDENTITY_2) and len(covs) == 6
+    snap(row_of(page, "prep_plot_original"), f"prep-story-pixels-{lang}")
+    snap(row_of(page, "prep_rgb3d"), f"prep-rgb3d-{lang}")
+    page.locator(".st-key-prep_stage3d button").last.click()  # 5 · whitened
+    settle(page)
+    assert_clean(page)
+    assert covariances(page)[5].endswith(IDENTITY_3)
+    snap(row_of(page, "prep_rgb3d"), f"prep-rgb3d-whitened-{lang}")
+    shot(page, f"prep-page-{lang}")
+
+
+def test_degenerate_cloud_in_the_browser(page):
+    open_page(page, "preprocessing", "en")
+    press(page, "prep_spread_1", "Home")
+    press(page, "prep_spread_2", "Home")
+    assert_clean(page)
+    alert = page.locator("[data-testid=stAlert]", has_text="All points are at the same place")
+    assert alert.count() == 1
+    for name in STAGES:
+        assert trace(page, f"prep_plot_{name}")["n"] == 500
+    ranges = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '[class*="st-key-prep_plot_"] .js-plotly-plot')).map(gd => gd._fullLayout.xaxis.range)""")
+    assert len(ranges) == 5
+    assert all(r[0] < r[1] and all(abs(v) < 1e6 for v in r) for r in ranges), ranges
+    snap(row_of(page, "prep_plot_original"), "prep-story-all-equal-en")
