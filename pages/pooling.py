@@ -146,9 +146,11 @@ def step_section() -> None:
         right.plotly_chart(V.Prebuilt(specs["avg"]), key="pool_step_avg")
         seq = L.step_sequence(grid, f, stride, p)
         h, w = grid.shape
-        lines = [size_formula(seq["info_h"], h, f, p, t("pooling.height"))]
-        if (h, seq["info_h"]["value"]) != (w, seq["info_w"]["value"]):
-            lines.append(size_formula(seq["info_w"], w, f, p, t("pooling.width")))
+        if h == w:  # a square map: one formula serves both sides
+            lines = [size_formula(seq["info_h"], h, f, p, t("pooling.height_width"))]
+        else:
+            lines = [size_formula(seq["info_h"], h, f, p, t("pooling.height")),
+                     size_formula(seq["info_w"], w, f, p, t("pooling.width"))]
         st.markdown("  \n".join(lines))
         with st.expander(t("pooling.all_windows")):
             rows = V.window_rows(seq, t("pooling.col_cell"), t("pooling.max_pooling"),
