@@ -236,7 +236,8 @@ def tolerance_section(gray: np.ndarray, s: dict) -> None:
                              format_func=names_in("dir_"),
                              help=t("pooling.tol_dir_help"))
     with guard():
-        if not s["kernels"] or L.check_geometry(*gray.shape, s["window"], s["stride"], 0):
+        cropped = (gray.shape[0] - L.MAX_SHIFT, gray.shape[1] - L.MAX_SHIFT)  # see shifted_pair
+        if not s["kernels"] or L.check_geometry(*cropped, s["window"], s["stride"], 0):
             st.info(t("pooling.tol_needs_maps"), icon="ℹ️")
             return
         tol = tolerance(gray, tuple(s["kernels"]), s["window"], s["stride"], direction,

@@ -253,6 +253,23 @@ def test_global_pooling_is_one_number_per_slice():
     assert any("global max pooling gives 8" in m.value for m in at.markdown)
 
 
+@pytest.mark.parametrize("side", [3, 5, 9])
+def test_a_tiny_picture_gets_sentences_not_errors(side):
+    rng = np.random.default_rng(side)
+    tiny = {"array": rng.random((side, side)).astype(np.float32), "label": "tiny.png",
+            "orig_size": (side, side), "notes": [], "serial": 1}
+    at = open_pool(state={"image": tiny, "pool_fm_window": 4, "pool_fm_stride": 4})
+    problems = [w.value for w in at.warning] + [i.value for i in at.info]
+    if side < 4:  # the window does not fit the picture: one sentence, the rest goes on
+        assert any("does not fit" in p for p in problems), problems
+    if side - L.MAX_SHIFT < 4:  # nor the shifted crops: the tolerance part says so
+        assert any("needs at least one kernel and a window that fits" in p for p in problems)
+    else:
+        assert "Feature maps changed" in metrics(at)
+    assert not any("{" in p for p in problems)  # every placeholder filled
+    chart(at, "Max pooling")
+
+
 def test_chinese_page():
     at = open_pool("zh")
     assert re.search(r"[\u4e00-\u9fff]", at.title[0].value)
