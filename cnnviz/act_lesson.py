@@ -329,8 +329,8 @@ def deep_net(
 
 
 def deep_grad_norms(
-    names: list[str], layers: int = 8, width: int = 64, batch: int = 64, seed: int = 0,
-    init: str = "matched", alpha: float = 0.01,
+    names: list[str], layers: int = 8, seed: int = 0, init: str = "matched",
+    alpha: float = 0.01, width: int = 64, batch: int = 64,
 ) -> tuple[list[str], dict[str, np.ndarray]]:
     """One forward and backward pass of :func:`deep_net` on random inputs and labels.
 

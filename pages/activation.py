@@ -34,8 +34,15 @@ def labeller(prefix: str):
     return lambda key: i18n.t(f"activation.{prefix}{key}", lang)
 
 
-def pct(share: float) -> str:
-    return style.fmt(100.0 * share)
+def redraw_selectboxes_after_language_switch() -> None:
+    """A selectbox keeps its old label when only its format_func's text changes (streamlit
+    #13788); setting the values again makes Streamlit send and redraw them in the new language."""
+    lang, seen = current(), st.session_state.get("_act_lang")
+    if seen is not None and seen != lang:
+        for key in ("act_kernel", "act_map_fn", "act_sat", "act_init"):
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
+    st.session_state["_act_lang"] = lang
 
 
 @contextmanager
@@ -48,25 +55,36 @@ def section() -> Iterator[None]:
             st.warning(t(f"activation.err_{exc.code}"), icon="⚠️")
 
 
-# Pure results, cached for the whole class (tuples of plain values in, arrays out).
-@st.cache_data(max_entries=256, show_spinner=False)
-def cached_curves(names: tuple[str, ...], lo: float, hi: float, alpha: float):
-    return A.curves(list(names), lo, hi, alpha)
+@st.cache_data(max_entries=512, show_spinner=False)
+def compute(name: str, *args, **kwargs):
+    """A pure act_lesson result (plain values in, arrays out), cached for the whole class."""
+    return getattr(A, name)(*args, **kwargs)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False)  # maps of the picture: fewer entries
 def cached_rectify(gray: np.ndarray, kernel: str, name: str, alpha: float, bias: float):
     return A.rectify(gray, kernel, name, alpha, bias)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def cached_chain(names, depth, z, spread, seed, alpha):
-    return A.chain_products(list(names), depth, z, spread, seed, alpha)
+BUILDERS = {"curves": V.curves_figure, "hist": V.histogram_figure, "chain": V.chain_figure,
+            "norms": V.grad_norms_figure}
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def cached_norms(names, layers, seed, init, alpha):
-    return A.deep_grad_norms(list(names), layers=layers, seed=seed, init=init, alpha=alpha)
+# Building a Plotly figure costs ~10-50 ms, mostly validation; the same inputs (and labels)
+# give the same figure, so keep it as a plain dict and redraw it without validating again.
+@st.cache_data(max_entries=512, show_spinner=False)
+def figure_spec(kind: str, *args, **kwargs) -> dict:
+    return BUILDERS[kind](*args, **kwargs).to_dict()
+
+
+@st.cache_data(max_entries=48, show_spinner=False)  # maps carry a PNG: fewer of them
+def map_spec(*args, **kwargs) -> dict:
+    return figures.map_figure(*args, **kwargs).to_dict()
+
+
+def chart(kind: str, key: str, *args, **kwargs) -> None:
+    spec = map_spec(*args, **kwargs) if kind == "map" else figure_spec(kind, *args, **kwargs)
+    st.plotly_chart(V.from_dict(spec), key=key)
 
 
 # --- 1. curves ---------------------------------------------------------------------------
@@ -89,23 +107,21 @@ def curve_controls(fns: list[str]) -> dict:
 
 
 def draw_curves(s: dict) -> None:
-    curves = cached_curves(tuple(s["fns"]), *s["x_range"], s["alpha"])
+    curves = compute("curves", s["fns"], *s["x_range"], s["alpha"])
     sat = s["sat"]
     zones = A.saturation_zones(curves[sat].x, curves[sat].df, s["eps"]) if sat in curves else []
     steep = A.steepest_point("sigmoid") if "sigmoid" in curves else None
-    labels = {k: t(f"activation.{v}") for k, v in [
-        ("title", "chart_title"), ("x", "axis_x"), ("f", "axis_f"), ("df", "axis_df"),
-        ("f_panel", "panel_f"), ("df_panel", "panel_df")]}
+    labels = {k: t(f"activation.{v}") for k, v in [("title", "chart_title"), ("x", "axis_x"),
+              ("f", "axis_f"), ("df", "axis_df"), ("f_panel", "panel_f"), ("df_panel", "panel_df")]}
     if sat in curves:
         labels["zone"] = t("activation.zone_legend", fn=fn_name(sat), eps=style.fmt(s["eps"]))
     if steep:
         x0, slope = style.fmt(steep[0]), style.fmt(steep[2])
         labels["tangent"] = t("activation.tangent", slope=slope, x=x0)
         labels["peak"] = t("activation.peak", slope=slope)
-    fig = V.curves_figure(curves, names={n: fn_name(n) for n in curves}, labels=labels,
-                          derivative=s["derivative"], zones=zones,
-                          zone_color=style.ACTIVATION_COLORS.get(sat, "#999999"), steepest=steep)
-    st.plotly_chart(fig, key="act_curves_chart")
+    chart("curves", "act_curves_chart", curves, names={n: fn_name(n) for n in curves},
+          labels=labels, derivative=s["derivative"], zones=zones,
+          zone_color=style.ACTIVATION_COLORS.get(sat, "#999999"), steepest=steep)
     if sat != "none" and sat not in curves:
         st.caption(t("activation.sat_hidden", fn=fn_name(sat)))
     if steep:
@@ -134,8 +150,7 @@ def curves_section() -> float:
 def map_controls() -> dict:
     c1, c2, c3 = st.columns(3)
     kernel = c1.selectbox(t("activation.kernel"), list(A.KERNELS), key="act_kernel",
-                          format_func=labeller("kernel_"),
-                          help=t("activation.kernel_help"))
+                          format_func=labeller("kernel_"), help=t("activation.kernel_help"))
     fn = c2.selectbox(t("activation.map_fn"), NAMES, index=NAMES.index("relu"), key="act_map_fn",
                       format_func=labeller("fn_"), help=t("activation.map_fn_help"))
     bias = c3.slider(t("activation.bias"), -1.0, 1.0, 0.0, 0.05, key="act_bias",
@@ -145,14 +160,13 @@ def map_controls() -> dict:
 
 def map_column(r: dict, which: str, title: str, hist_title: str) -> None:
     values, hist = r[which], r[f"hist_{which}"]
-    st.plotly_chart(figures.map_figure(values, title=title, signed=True, limit=r["limit"],
-                                       height=400, hover_label=t("common.value")),
-                    key=f"act_{which}_map")
+    height = int(np.clip(90 + 380 * values.shape[0] / values.shape[1], 240, 480))  # fit photo
+    chart("map", f"act_{which}_map", values, title=title, signed=True, limit=r["limit"],
+          height=height, hover_label=t("common.value"))
     st.caption(t("common.values_range", lo=style.fmt(values.min()), hi=style.fmt(values.max())))
     zero = t("activation.hist_zero", share=style.fmt(100.0 * hist.zeros / max(hist.total, 1)))
-    st.plotly_chart(V.histogram_figure(hist, title=hist_title, x_label=t("activation.hist_x"),
-                                       y_label=t("activation.hist_y"), zero_label=zero),
-                    key=f"act_{which}_hist")
+    chart("hist", f"act_{which}_hist", hist, title=hist_title, x_label=t("activation.hist_x"),
+          y_label=t("activation.hist_y"), zero_label=zero)
 
 
 def map_section(alpha: float) -> None:
@@ -171,15 +185,12 @@ def map_section(alpha: float) -> None:
         with right:
             map_column(r, "after", t("activation.after_title", fn=name),
                        t("activation.hist_after_title", fn=name))
-        m1, m2, m3 = st.columns(3)
-        m1.metric(t("activation.m_negative"), f"{pct(r['negative'])}%",
-                  help=t("activation.m_negative_help"))
-        m2.metric(t("activation.m_zero", fn=name), f"{pct(r['zero_after'])}%",
-                  help=t("activation.m_zero_help"))
-        m3.metric(t("activation.m_nograd", fn=name), f"{pct(r['no_grad'])}%",
-                  help=t("activation.m_nograd_help"))
+        shares = [("m_negative", "negative"), ("m_zero", "zero_after"), ("m_nograd", "no_grad")]
+        for col, (key, share) in zip(st.columns(3), shares, strict=True):
+            col.metric(t(f"activation.{key}", fn=name), f"{style.fmt(100 * r[share])}%",
+                       help=t(f"activation.{key}_help"))
         if s["fn"] != "relu":
-            st.markdown(t("activation.relu_compare", share=pct(r["relu_zero"])))
+            st.markdown(t("activation.relu_compare", share=style.fmt(100 * r["relu_zero"])))
     why("activation.why_map")
 
 
@@ -195,12 +206,12 @@ def chain_part(fns: list[str], alpha: float, seed: int) -> None:
     spread = st.slider(t("activation.chain_spread"), 0.0, 3.0, 0.0, 0.1, key="act_chain_spread",
                        help=t("activation.chain_spread_help"))
     with section():
-        _, products = cached_chain(tuple(fns), depth, z, spread, seed, alpha)
+        _, products = compute("chain_products", fns, depth, z, spread, seed, alpha)
         bound = A.quarter_bound(depth)
         labels = {k: t(f"activation.chain_{k}") for k in ("x", "y", "bound", "zero", "hover")}
         labels["title"] = t("activation.chain_chart_title")
-        st.plotly_chart(V.chain_figure(products, bound, labels=labels,
-                                       names={n: fn_name(n) for n in fns}), key="act_chain_chart")
+        chart("chain", "act_chain_chart", products, bound, labels=labels,
+              names={n: fn_name(n) for n in fns})
         if "sigmoid" in products:
             st.markdown(t("activation.chain_caption", n=depth, power=str(depth).translate(SUP),
                           value=style.fmt(products["sigmoid"][-1]), bound=style.fmt(bound[-1])))
@@ -217,12 +228,11 @@ def net_part(fns: list[str], alpha: float) -> tuple[int, dict | None]:
                                help=t("activation.seed_help")))
     norms = None
     with section():
-        layer_names, norms = cached_norms(tuple(fns), layers, seed, init, alpha)
+        layer_names, norms = compute("deep_grad_norms", fns, layers, seed, init, alpha)
         labels = {k: t(f"activation.net_{k}") for k in ("x", "y", "hover")}
         labels["title"] = t("activation.net_chart_title")
-        st.plotly_chart(V.grad_norms_figure(layer_names, norms, labels=labels,
-                                            names={n: fn_name(n) for n in fns}),
-                        key="act_norms_chart")
+        chart("norms", "act_norms_chart", layer_names, norms, labels=labels,
+              names={n: fn_name(n) for n in fns})
     return seed, norms
 
 
@@ -278,6 +288,7 @@ def summary_section() -> None:
         st.table(pd.DataFrame(rows).set_index(t("activation.col_fn")))
 
 
+redraw_selectboxes_after_language_switch()
 header("activation")
 leaky_alpha = curves_section()
 st.divider()
