@@ -383,14 +383,23 @@ def descent(
     for _ in range(steps):  # 25 steps of a 2x2 product: negligible
         w = w - lr * H @ (w - ws)
         path.append(w)
-    # the loss after k steps in closed form: sum_i l_i (1 - lr l_i)^(2k) c_i^2 / 2
+    # the loss after k steps in closed form: sum_i l_i (1 - lr l_i)^(2k) c_i^2 / 2; it never
+    # grows (|1 - lr l_i| <= 1), so the first k below tol is found by bisection
     c = vecs.T @ (0 - ws)
-    k = np.arange(max_steps + 1)[:, None]
-    losses = 0.5 * np.sum(vals * c**2 * (1 - lr * vals) ** (2 * k), axis=1)
-    done = np.flatnonzero(losses <= tol * losses[0] + 1e-300)
+
+    def loss(k: int) -> float:
+        return float(0.5 * np.sum(vals * c**2 * (1 - lr * vals) ** (2 * k)))
+
+    target = tol * loss(0) + 1e-300
+    steps_to_tol: int | None = None
+    if loss(max_steps) <= target:
+        lo, hi = 0, max_steps
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if loss(mid) <= target else (mid + 1, hi)
+        steps_to_tol = lo
     cond = float("inf") if flat[1] or vals[0] <= 1e-300 else float(vals[0] / vals[1])
-    return DescentPath(H, vals, ws, np.array(path), lr, cond,
-                       int(done[0]) if done.size else None)
+    return DescentPath(H, vals, ws, np.array(path), lr, cond, steps_to_tol)
 
 
 def loss_grid(

@@ -376,6 +376,7 @@ def filter_figure(values: np.ndarray, *, title: str, hover_label: str = "value",
     rest and saturates, so the ring of negative weights around it stays visible.
     """
     v = np.asarray(values, dtype=np.float64)
+    v = np.where(np.abs(v) < 1e-9 * max(style.signed_limit(v), 1e-300), 0.0, v)  # 1e-15 noise
     mags = np.sort(np.abs(v).ravel())[::-1]
     lim = float(mags[1]) if mags.size > 1 and mags[1] > 0 else style.signed_limit(v)
     text = [[style.fmt(x, 2) for x in row] for row in v]
@@ -420,19 +421,22 @@ def spectrum_figure(
          "yaxis": "y2", "line": {"color": PATH_COLOR, "width": 2.5, "dash": "dot"},
          "hovertemplate": "%{x}: ×%{y:.3g}<extra></extra>"},
     ]
+    eps_style = {"dash": "dash", "color": "#444444", "width": 2}
     eps_line = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": eps,
-                "y1": eps, "line": {"dash": "dash", "color": "#444444"}}
-    eps_note = {"text": eps_label, "xref": "paper", "x": 0.5, "xanchor": "center", "yref": "y",
-                "y": float(np.log10(eps)), "yanchor": "bottom", "showarrow": False}
+                "y1": eps, "line": eps_style}
+    # the line itself is a shape; this empty trace only gives it a legend entry
+    data.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines",
+                 "name": eps_label, "line": eps_style, "hoverinfo": "skip"})
     layout = _layout(
-        title, height, shapes=[eps_line], annotations=[eps_note],
+        title, height, shapes=[eps_line],
         legend={"orientation": "h", "x": 0, "y": -0.25},
         margin={"l": 10, "r": 10, "t": 48, "b": 10},
         xaxis={"title": {"text": x_label}, "domain": [0, 0.94]},
         yaxis={"type": "log", "title": {"text": var_label}, "exponentformat": "power",
-               "range": [np.log10(lo) - 0.3, np.log10(hi) + 0.3]},
+               "range": [np.log10(lo) - 0.3, np.log10(hi) + 0.3], "dtick": 1},
         yaxis2={"type": "log", "title": {"text": gain_label}, "exponentformat": "power",
-                "overlaying": "y", "side": "right", "anchor": "x", "showgrid": False},
+                "overlaying": "y", "side": "right", "anchor": "x", "showgrid": False,
+                "dtick": 1},
     )
     return go.Figure(data=data, layout=layout)
 
