@@ -1,9 +1,11 @@
 """Figures of the convolution lesson: the sliding window (Plotly animation), the colour
 example, the picture with its picked window, feature maps with a click layer, one stop explained.
 
-Pure builders: arrays and already-translated texts in, ``go.Figure`` out. The animation moves
-only ``layout.shapes`` and ``layout.annotations`` (``redraw=False``), so it plays in the browser
-without a server round trip.
+Pure builders: arrays and already-translated texts in, ``go.Figure`` out. The animation frames
+change only ``layout.shapes`` and ``layout.annotations`` and play in the browser without a
+server round trip. They need ``redraw=True``: with ``redraw=False`` Plotly moves shapes but does
+not redraw annotation text or shape visibility (measured in Chromium), and the grids are
+small enough for a redraw per frame to stay smooth.
 """
 
 from __future__ import annotations
@@ -99,13 +101,15 @@ def _pending(x0: float, y0: float, w: int, h: int) -> dict:
 
 
 def _covers(i: int, j: int, ho: int, wo: int, x0: float, y0: float = 0) -> list[dict]:
-    """Gray boxes over output cells after stop (i, j): rest of row i, then rows below."""
-    out = []
-    if j + 1 < wo:
-        out.append(_pending(x0 + j + 1, y0 + i, wo - j - 1, 1))
-    if i + 1 < ho:
-        out.append(_pending(x0, y0 + i + 1, wo, ho - i - 1))
-    return out
+    """Gray boxes over output cells after stop (i, j): rest of row i, then the rows below.
+
+    Always two shapes (hidden when empty): Plotly's animate merges shape arrays item by item,
+    so every frame must carry the same number of shapes or stale boxes stay on screen.
+    """
+    rest = _pending(x0 + j + 1, y0 + i, max(wo - j - 1, 1), 1)
+    below = _pending(x0, y0 + i + 1, wo, max(ho - i - 1, 1))
+    rest["visible"], below["visible"] = j + 1 < wo, i + 1 < ho
+    return [rest, below]
 
 
 def _window_shapes(rows, cols, x0: float, y0: float = 0) -> list[dict]:
@@ -138,9 +142,9 @@ def _weight_labels(kernel, rows, cols, x0, names=None, y0: float = 0) -> list[di
 
 def _player(n: int, duration: int, labels: dict, y: float) -> tuple[list, list]:
     """Play/pause buttons and the step slider (scrubber) for ``n`` frames."""
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
+    still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
              "transition": {"duration": 0}}
-    play = {"frame": {"duration": duration, "redraw": False}, "fromcurrent": True,
+    play = {"frame": {"duration": duration, "redraw": True}, "fromcurrent": True,
             "transition": {"duration": 0}, "mode": "immediate"}
     menus = [{
         "type": "buttons", "direction": "left", "showactive": False,
