@@ -758,7 +758,7 @@ def _pool_geometry(shape, kernel_size, stride, padding):
         raise ShapeError(
             f"Pooling padding must be at most half the window (got padding ({ph}, {pw}) "
             f"for a {kh} x {kw} window).",
-            "padding",
+            "pool_padding",
             size=shape[-1],
             kernel_size=max(kh, kw),
             kernel=max(kh, kw),
@@ -827,6 +827,16 @@ def pool2d_forward(
         "x_shape": x.shape,
         "dtype": x.dtype,
     }
+    if (kh, kw) == tuple(x.shape[-2:]) and ph == pw == 0:
+        # Global pooling (one window covers the map): reduce directly, not tap by tap.
+        flat = x.reshape(*x.shape[:-2], kh * kw)
+        if mode == "avg":
+            out = flat.mean(axis=-1, dtype=x.dtype)
+        else:
+            idx = flat.argmax(axis=-1)  # first maximum, as PyTorch
+            out = np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+            cache["argmax"] = idx.astype(np.int32)[..., None, None]
+        return out[..., None, None], cache
     if mode == "avg":
         out = _tap(xp, 0, 0, ho, wo, sh, sw).copy()
         for t in range(1, kh * kw):

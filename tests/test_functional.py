@@ -159,7 +159,7 @@ def test_forward_ops_raise_shape_errors():
     assert info.value.code == "stride"
     with pytest.raises(ShapeError) as info:
         F.pool2d_forward(np.zeros((1, 1, 4, 4)), 2, padding=2)
-    assert info.value.code == "padding"
+    assert info.value.code == "pool_padding"
     with pytest.raises(ShapeError) as info:
         F.linear_forward(np.zeros((2, 3)), np.zeros((4, 5)))
     assert info.value.code == "features"
