@@ -122,8 +122,10 @@ def sharing_section() -> None:
     st.header(t("home.share_title"))
     st.markdown(t("home.share_intro"))
     c1, c2, c3, c4 = st.columns(4)
+    # Labels are looked up now: format_func may be called outside this run (AppTest does).
+    labels = {k: t(f"home.pattern_{k}") for k in PATTERNS}
     pattern = c1.selectbox(t("home.share_pattern"), list(PATTERNS), key="home_pattern",
-                           format_func=lambda k: t(f"home.pattern_{k}"),
+                           format_func=labels.get,
                            help=t("home.share_pattern_help"))
     copies = c2.slider(t("home.share_copies"), 1, 6, 3, key="home_copies",
                        help=t("home.share_copies_help"))

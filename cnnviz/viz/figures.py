@@ -120,9 +120,9 @@ def grid_figure(
     shapes += [_rect(*box) for box in highlight]
     fig.update_layout(shapes=shapes)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
-                     range=[-0.5, w - 0.5])
+                     range=[-0.5, w - 0.5], ticks="")
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     scaleanchor="x", scaleratio=1)
+                     scaleanchor="x", scaleratio=1, ticks="")
     base_layout(fig, title, height=min(560, max(140, cell_px * h + (60 if title else 20))))
     return fig
 
@@ -172,9 +172,10 @@ def map_figure(
         fig.add_trace(go.Heatmap(z=coarse.astype(np.float32), x=xs, y=ys, zmin=zmin, zmax=zmax,
                                  colorscale=scale, opacity=0.004, showscale=colorbar,
                                  colorbar=cbar, hovertemplate=hover))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+                     ticks="")
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     scaleanchor="x", scaleratio=1, constrain="domain")
+                     scaleanchor="x", scaleratio=1, constrain="domain", ticks="")
     return base_layout(fig, title, height=height)
 
 
@@ -185,8 +186,9 @@ def image_figure(image: np.ndarray, *, title: str = "", height: int | None = 380
     if u8.ndim == 2:
         u8 = np.repeat(u8[..., None], 3, axis=-1)
     fig = go.Figure(go.Image(source=png_data_uri(u8), hovertemplate="(%{y}, %{x})<extra></extra>"))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x")
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x",
+                     ticks="")
     return base_layout(fig, title, height=height)
 
 
@@ -216,10 +218,10 @@ def maps_row_figure(
         fig.add_trace(go.Heatmap(z=v, zmin=zmin, zmax=zmax, colorscale=scale, showscale=False,
                                  hovertemplate=hover), row=1, col=i)
         fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=i,
-                         constrain="domain")
+                         constrain="domain", ticks="")
         fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=i,
                          autorange="reversed", scaleanchor=f"x{i if i > 1 else ''}",
-                         constrain="domain")
+                         constrain="domain", ticks="")
     base_layout(fig, "", height=height)
     fig.update_annotations(font={"size": style.FONT_SIZE})
     fig.update_layout(margin={"t": 40})
