@@ -131,7 +131,9 @@ class Member:
         self.epochs = min(int(settings["epochs"]), MAX_EPOCHS)
         self.per_epoch = math.ceil(n_train / batch)
         self.total_steps = self.per_epoch * self.epochs
-        self.stride = max(1, math.ceil(self.total_steps / MAX_POINTS))
+        # One point per step at first; when a curve is full, pairs of points are averaged
+        # and a point then covers twice as many steps, so curves stay short and smooth.
+        self.stride = 1
         # test accuracy mid-epoch (measured here) and at each epoch's end (measured by fit)
         self.mid_epoch = self.per_epoch // 2 if self.per_epoch >= 4 else None
         kind, momentum = _OPTIMIZERS[settings["optimizer"]]
@@ -221,6 +223,8 @@ class Member:
 
     def _push(self, rec: train.Progress) -> None:
         c = self.curves
+        if len(c["x"]) >= MAX_POINTS:
+            self._decimate()
         if self._win_n:
             self.loss = self._win_loss / self._win_n
             c["x"].append(rec.epoch)
@@ -231,6 +235,22 @@ class Member:
             for name, total in self._win_grad.items():
                 c["grad"].setdefault(name, []).append(total / self._win_n)
         self._win_loss, self._win_n, self._win_grad = 0.0, 0, {}
+
+    def _decimate(self) -> None:
+        """Halve the curves: average each pair of points (x: the later one)."""
+        c = self.curves
+
+        def pairs(values: list[float]) -> list[float]:
+            n = len(values) // 2 * 2
+            return [(a + b) / 2 for a, b in zip(values[:n:2], values[1:n:2], strict=True)]
+
+        n = len(c["x"]) // 2 * 2
+        c["x"] = c["x"][1:n:2]
+        c["loss"], c["train_acc"] = pairs(c["loss"]), pairs(c["train_acc"])
+        n = len(c["grad_x"]) // 2 * 2
+        c["grad_x"] = c["grad_x"][1:n:2]
+        c["grad"] = {k: pairs(v) for k, v in c["grad"].items()}
+        self.stride *= 2
 
     def stop(self) -> None:
         self._stop.set()
