@@ -83,7 +83,7 @@ def slider(where, name: str, lo, hi, value, step, help_key: str | None = None):
 
 def explain(name: str) -> None:
     """The longer text, folded; each with its own question as the label."""
-    with st.expander(t(f"preprocessing.{name}_label"), icon=":material/help:"):
+    with st.expander(t(f"preprocessing.{name}_label")):
         st.markdown(t(f"preprocessing.{name}"))
 
 

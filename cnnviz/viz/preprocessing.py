@@ -254,7 +254,7 @@ def cloud_3d(
     axis_labels: tuple[str, str, str],
     hover_point: str = "point",
     cube: bool = False,
-    height: int = 520,
+    height: int = 560,
 ) -> go.Figure:
     """Pixels as points in 3-D colour space, coloured by their own colour, with their principal
     axes ``(3, 2, 3)`` (see :func:`cnnviz.prep_lesson.axes_segments`) and equal axis ranges:
@@ -283,8 +283,9 @@ def cloud_3d(
                    "tickformat": ".2~g", "backgroundcolor": "#fafafa"}
                   for m, lab in zip(mid, axis_labels, strict=True)]
     scene = {"xaxis": scene_axis[0], "yaxis": scene_axis[1], "zaxis": scene_axis[2],
-             "aspectmode": "cube", "camera": {"eye": {"x": 1.05, "y": 1.05, "z": 0.75}}}
-    return go.Figure(data=data, layout=_layout(title, height, scene=scene))
+             "aspectmode": "cube", "camera": {"eye": {"x": 1.4, "y": 1.4, "z": 1.0}}}
+    return go.Figure(data=data, layout=_layout(title, height, scene=scene,
+                                               margin={"l": 0, "r": 0, "t": 40, "b": 0}))
 
 
 def histograms_figure(
