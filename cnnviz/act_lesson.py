@@ -22,7 +22,7 @@ NAMES: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softp
 
 #: Longest x range a curve may span, and how many points draw it.
 MAX_SPAN = 100.0
-CURVE_POINTS = 601
+CURVE_POINTS = 401
 
 #: Preset 3x3 kernels for the rectified feature map (cross-correlation, as in CNNs).
 KERNELS: dict[str, np.ndarray] = {

@@ -131,7 +131,8 @@ def test_plotted_derivative_matches_numerical_derivative():
         np.testing.assert_allclose(d_plot[smooth], numeric[smooth], atol=1e-6, err_msg=name)
         # hovering the function shows f'(x) too: it travels as customdata
         np.testing.assert_allclose(decode(f_traces[label]["customdata"]), d_plot)
-        np.testing.assert_allclose(decode(f_traces[label]["y"]), f(x), err_msg=name)
+        np.testing.assert_allclose(decode(f_traces[label]["y"]), f(x), rtol=1e-6, atol=1e-7,
+                                   err_msg=name)
     assert "f′" in f_traces[tr("fn_sigmoid")]["hovertemplate"]
 
 
