@@ -13,7 +13,6 @@ from cnnviz import conv_lesson as L
 from cnnviz import functional as F
 from cnnviz import images
 from cnnviz.viz import conv as V
-from cnnviz.viz import figures
 from ui import conv_widgets as W
 from ui import image_input
 from ui.errors import guard
@@ -165,7 +164,8 @@ def feature_maps(x: np.ndarray, src_key: tuple, s: dict) -> list[dict]:
                 fmap = W.memo(f"map{k}", key, lambda g=geo: F.conv2d_image(
                     x, g["kernel"][None], g["bias"], g["stride"], g["padding"],
                     flip=g["flip"])[0], size=2)
-                st.session_state[f"_conv_last{k}"] = {"k": k, "src": src_key, "map": fmap, **geo}
+                st.session_state[f"_conv_last{k}"] = {"k": k, "src": src_key, "map": fmap,
+                                                      "key": key, **geo}
         last = st.session_state.get(f"_conv_last{k}")
         if last is not None and last["src"] == src_key:
             maps.append(last)
@@ -193,17 +193,19 @@ def image_section() -> None:
                               cur["padding"], flip=cur["flip"])
         ru, cu = ex["rows_unpadded"], ex["cols_unpadded"]
         win = (int(ru[0]), int(cu[0]), int(ru[-1] - ru[0] + 1), int(cu[-1] - cu[0] + 1))
-        img = image_input.working_image(gray=(s["mode"] == "gray"))
+        layers = W.memo("img_layers", src_key, lambda: V.image_layers(
+            image_input.working_image(gray=(s["mode"] == "gray"))), size=1)
         cols = st.columns(min(3, len(maps) + 1))
-        cols[0].plotly_chart(V.input_figure(img, title=t("conv.img_input", h=h, w=w), window=win,
-                                            hover_label=t("common.value")),
+        cols[0].plotly_chart(V.input_figure(layers, title=t("conv.img_input", h=h, w=w),
+                                            window=win, hover_label=t("common.value")),
                              key="conv_img_input", config=NO_BAR)
-        for n, kk, m in ((n, d["k"], d["map"]) for n, d in enumerate(maps, start=1)):
+        for n, d in enumerate(maps, start=1):
+            kk, m = d["k"], d["map"]
             lo, hi = L.fmt_num(np.nanmin(m)), L.fmt_num(np.nanmax(m))
-            fig = V.feature_map_figure(m, title=t("conv.img_map", k=kk + 1, h=m.shape[0],
-                                                  w=m.shape[1], lo=lo, hi=hi),
-                                       pick=(i, j) if kk == k else None,
-                                       hover_label=t("common.value"))
+            fig = V.feature_map_figure(
+                W.memo(f"layers{kk}", d["key"], lambda m=m: V.map_layers(m), size=2),
+                title=t("conv.img_map", k=kk + 1, h=m.shape[0], w=m.shape[1], lo=lo, hi=hi),
+                pick=(i, j) if kk == k else None, hover_label=t("common.value"))
             cols[n % len(cols)].plotly_chart(fig, key=f"conv_fmap_{kk}", selection_mode="points",
                                              on_select=partial(_on_click, kk), config=NO_BAR)
         explain_block(ex, k, i, j)
@@ -244,10 +246,10 @@ def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
             [images.resize_to_working(c, 96) for c in x]), size=2)
         corr = F.conv2d_image(small, kernel[None], None, 1, 1)[0]
         conv = F.convolve_image(small, kernel[None], None, 1, 1)[0]
-        st.plotly_chart(figures.maps_row_figure(
-            [(corr, t("conv.flip_corr"), True), (conv, t("conv.flip_conv"), True),
-             (conv - corr, t("conv.flip_diff"), True)], height=260,
-            hover_label=t("common.value")), key="conv_flip_maps", config=NO_BAR)
+        st.plotly_chart(V.compare_figure(
+            [(corr, t("conv.flip_corr")), (conv, t("conv.flip_conv")),
+             (conv - corr, t("conv.flip_diff"))], hover_label=t("common.value")),
+            key="conv_flip_maps", config=NO_BAR)
 
 
 header("conv")

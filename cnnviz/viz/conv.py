@@ -10,10 +10,13 @@ small enough for a redraw per frame to stay smooth.
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 from cnnviz.conv_lesson import Slide, fmt_num
 from cnnviz.viz import figures, style
@@ -325,75 +328,162 @@ def rgb_slide_figure(
     return fig
 
 
+#: Above this many pixels a picture or map travels as a JPEG with a coarse hover grid.
+MAX_EXACT_CELLS = figures.MAX_HEATMAP_CELLS
+#: Hover values are sampled on at most this many points per side.
+HOVER_SIDE = 128
+#: Click targets (see RECIPES: heatmaps report no selection) on at most this many per side.
+CLICK_SIDE = 64
+JPEG_QUALITY = 90
+
+
+def _lut(signed: bool) -> np.ndarray:
+    """The shared colour scale as a 256-entry uint8 table (index 0..255)."""
+    u = np.linspace(-1.0, 1.0, 256) if signed else np.linspace(0.0, 1.0, 256)
+    return style.colorize(u[None, :], signed=signed, limit=1.0)[0]
+
+
+_LUTS = {True: _lut(True), False: _lut(False)}
+
+
+def _jpeg_uri(rgb: np.ndarray) -> str:
+    # JPEG, not PNG: a 1024x1024 feature map full of fine edges is ~0.6 MB / ~10 ms as JPEG q90
+    # and ~2.5 MB / ~300 ms as PNG (benchmarks/bench_conv_page.py); display only, values hover.
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="JPEG", quality=JPEG_QUALITY)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _coarse(h: int, w: int, side: int) -> tuple[int, np.ndarray, np.ndarray]:
+    step = int(np.ceil(max(h, w) / side))
+    return step, np.arange(step // 2, h, step), np.arange(step // 2, w, step)
+
+
+def map_layers(values: np.ndarray, *, signed: bool | None = None) -> dict:
+    """The expensive part of a feature-map figure, computed once per map (cache it).
+
+    Small maps keep their numbers (an exact heatmap). Large ones become one JPEG coloured with
+    the shared scales (via a lookup table: ~10x faster than float maths per pixel) plus a
+    coarse grid of true values for hover and the colour bar.
+    """
+    v = np.asarray(values, dtype=np.float32)
+    h, w = v.shape
+    signed = style.is_signed(v) if signed is None else signed
+    finite = v[np.isfinite(v)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if signed:
+        lim = style.signed_limit(finite)
+        zmin, zmax, scale = -lim, lim, style.DIVERGING
+    else:
+        zmin, zmax, scale = lo, hi if hi > lo else lo + 1.0, style.GRAY
+    layers = {"shape": (h, w), "zmin": zmin, "zmax": zmax, "scale": scale, "values": v}
+    if h * w <= MAX_EXACT_CELLS:
+        layers["z"] = v
+        return layers
+    idx = np.clip((np.nan_to_num(v, nan=zmin) - zmin) * (255.0 / (zmax - zmin)) + 0.5, 0, 255)
+    layers["uri"] = _jpeg_uri(_LUTS[bool(signed)][idx.astype(np.uint8)])
+    _, ys, xs = _coarse(h, w, HOVER_SIDE)
+    layers.update(z=v[ys[:, None], xs[None, :]], ys=ys, xs=xs)
+    return layers
+
+
+def image_layers(image: np.ndarray) -> dict:
+    """The expensive part of the input figure: the picture as a JPEG plus coarse hover values."""
+    img = np.asarray(image, dtype=np.float32)
+    h, w = img.shape[:2]
+    u8 = np.round(np.clip(img, 0.0, 1.0) * 255).astype(np.uint8)
+    _, ys, xs = _coarse(h, w, HOVER_SIDE)
+    return {"shape": (h, w), "uri": _jpeg_uri(u8), "ys": ys, "xs": xs,
+            "sample": img[ys[:, None], xs[None, :]]}
+
+
+def _picture_axes(fig: go.Figure, h: int, w: int) -> None:
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+                     range=[-0.5, w - 0.5])
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x",
+                     scaleratio=1, constrain="domain", range=[h - 0.5, -0.5])
+
+
+def _crosshair(fig: go.Figure, r: float, c: float, hh: float, ww: float, h: int, w: int) -> None:
+    """A highlight box plus dotted crosshair (a 3x3 window is tiny on a 1024-pixel picture)."""
+    fig.add_shape(_rect(c, r, ww, hh, width=3, fill="rgba(0,0,0,0)"))
+    cx, cy = c + (ww - 1) / 2, r + (hh - 1) / 2
+    for line in ({"x0": cx, "x1": cx, "y0": -0.5, "y1": h - 0.5},
+                 {"y0": cy, "y1": cy, "x0": -0.5, "x1": w - 0.5}):
+        fig.add_shape(type="line", line={"color": style.HIGHLIGHT, "width": 1, "dash": "dot"},
+                      **line)
+
+
 def input_figure(
-    image: np.ndarray,
+    layers: dict,
     *,
     title: str,
     window: tuple[int, int, int, int] | None = None,
     hover_label: str = "value",
+    height: int = 420,
 ) -> go.Figure:
-    """The picture (gray or colour) as a compressed PNG, values under the cursor on a coarse
-    transparent grid, and the picked window ``(row, col, height, width)`` in the highlight
-    colour with a crosshair (a 3x3 window is tiny on a 1024-pixel picture)."""
-    img = np.asarray(image, dtype=np.float32)
-    h, w = img.shape[:2]
-    fig = figures.image_figure(img, title=title, height=None)
-    fig.data[0].update(hoverinfo="skip", hovertemplate=None)
-    step = int(np.ceil(max(h, w) / 128))
-    ys, xs = np.arange(step // 2, h, step), np.arange(step // 2, w, step)
-    sample = img[ys[:, None], xs[None, :]]
-    if img.ndim == 3:
-        gray = sample.mean(axis=2)
+    """The picture (from :func:`image_layers`), values under the cursor on a coarse transparent
+    grid, and the picked window ``(row, col, height, width)`` in the highlight colour."""
+    h, w = layers["shape"]
+    sample = layers["sample"]
+    fig = go.Figure(go.Image(source=layers["uri"], hoverinfo="skip"))
+    if sample.ndim == 3:
         hover = ("(%{y}, %{x})<br>R %{customdata[0]:.3f} · G %{customdata[1]:.3f} · "
                  "B %{customdata[2]:.3f}<extra></extra>")
-        custom = sample
+        z, custom = sample.mean(axis=2), sample
     else:
-        gray, custom = sample, None
         hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.3f}}<extra></extra>"
-    fig.add_trace(go.Heatmap(z=gray, x=xs, y=ys, customdata=custom, opacity=0.004,
-                             showscale=False, colorscale=style.GRAY, hovertemplate=hover))
-    fig.update_yaxes(autorange="reversed", constrain="domain")
-    fig.update_xaxes(constrain="domain")
+        z, custom = sample, None
+    fig.add_trace(go.Heatmap(z=z, x=layers["xs"], y=layers["ys"], customdata=custom,
+                             opacity=0.004, showscale=False, colorscale=style.GRAY,
+                             hovertemplate=hover))
+    _picture_axes(fig, h, w)
     if window is not None:
         r, c, wh, ww = window
-        fig.add_shape(_rect(c, r, ww, wh, width=3, fill="rgba(0,0,0,0)"))
-        for line in ({"x0": c + (ww - 1) / 2, "x1": c + (ww - 1) / 2, "y0": -0.5, "y1": h - 0.5},
-                     {"y0": r + (wh - 1) / 2, "y1": r + (wh - 1) / 2, "x0": -0.5, "x1": w - 0.5}):
-            fig.add_shape(type="line", line={"color": style.HIGHLIGHT, "width": 1, "dash": "dot"},
-                          **line)
-    return fig
+        _crosshair(fig, r, c, wh, ww, h, w)
+    return figures.base_layout(fig, title, height=height)
 
 
 def feature_map_figure(
-    values: np.ndarray,
+    layers: dict,
     *,
     title: str,
     pick: tuple[int, int] | None = None,
     hover_label: str = "value",
     clickable: bool = True,
+    height: int = 420,
 ) -> go.Figure:
-    """A feature map (diverging when it has negatives) with the picked output pixel marked and,
-    when ``clickable``, a nearly invisible layer of points (at most 64 x 64) that a click can
-    select (Plotly heatmaps report no selection, see RECIPES.md)."""
-    v = np.asarray(values, dtype=np.float32)
-    h, w = v.shape
-    fig = figures.map_figure(v, title=title, hover_label=hover_label, height=None)
+    """A feature map (from :func:`map_layers`) with its value under the cursor, the picked
+    output pixel marked and, when ``clickable``, a nearly invisible layer of points (at most
+    64 x 64) that a click can select (Plotly heatmaps report no selection, see RECIPES.md)."""
+    h, w = layers["shape"]
+    hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.4g}}<extra></extra>"
+    common = {"zmin": layers["zmin"], "zmax": layers["zmax"], "colorscale": layers["scale"],
+              "colorbar": {"thickness": 12, "len": 0.9}, "hovertemplate": hover}
+    if "uri" in layers:
+        fig = go.Figure(go.Image(source=layers["uri"], hoverinfo="skip"))
+        fig.add_trace(go.Heatmap(z=layers["z"], x=layers["xs"], y=layers["ys"], opacity=0.004,
+                                 **common))
+    else:
+        fig = go.Figure(go.Heatmap(z=layers["z"], **common))
     if clickable:
-        step = int(np.ceil(max(h, w) / 64))
-        yy, xx = np.mgrid[step // 2:h:step, step // 2:w:step]
+        # the click layer also answers hover (it is always the closest trace): it carries the
+        # true value of the pixel each point sits on
+        _, ys, xs = _coarse(h, w, CLICK_SIDE)
+        yy, xx = np.meshgrid(ys, xs, indexing="ij")
         fig.add_trace(go.Scatter(x=xx.ravel(), y=yy.ravel(), mode="markers",
-                                 marker={"size": max(4, 360 // max(1, max(h, w) // step)),
-                                         "opacity": 0.01, "color": "#000000"},
-                                 hoverinfo="none", showlegend=False))
+                                 customdata=layers["values"][yy, xx].ravel(),
+                                 marker={"size": max(4, 300 // max(len(xs), len(ys))),
+                                         "opacity": 0.004, "color": "#000000"},
+                                 hovertemplate=hover.replace("%{z", "%{customdata"),
+                                 hoverlabel={"bgcolor": "white", "bordercolor": style.HIGHLIGHT,
+                                             "font": {"color": "#111111"}},
+                                 showlegend=False))
+    _picture_axes(fig, h, w)
     if pick is not None:
-        i, j = pick
-        fig.add_shape(_rect(j, i, 1, 1, width=3, fill="rgba(0,0,0,0)"))
-        for line in ({"x0": j, "x1": j, "y0": -0.5, "y1": h - 0.5},
-                     {"y0": i, "y1": i, "x0": -0.5, "x1": w - 0.5}):
-            fig.add_shape(type="line", line={"color": style.HIGHLIGHT, "width": 1, "dash": "dot"},
-                          **line)
-    fig.update_layout(dragmode="zoom", clickmode="event+select", hovermode="closest")
-    return fig
+        _crosshair(fig, pick[0], pick[1], 1, 1, h, w)
+    fig.update_layout(clickmode="event+select", hovermode="closest")
+    return figures.base_layout(fig, title, height=height)
 
 
 def explain_figure(ex: dict, *, channels: Sequence[str], titles: dict[str, str],
@@ -459,4 +549,34 @@ def kernel_pair_figure(kernel: np.ndarray, flipped: np.ndarray, *, titles: Seque
               color="#222")])
     figures.base_layout(fig, "", height=int(36 * kh + 50))
     fig.update_layout(margin={"l": 10, "r": 10, "t": 34, "b": 10}, dragmode=False)
+    return fig
+
+
+def compare_figure(maps: Sequence[tuple[np.ndarray, str]], *, hover_label: str = "value",
+                   height: int = 260) -> go.Figure:
+    """Small maps side by side on ONE diverging scale (so a difference map reads against the
+    maps it compares), in one pair of axes: much lighter to build than subplots."""
+    arrs = [np.asarray(m, dtype=np.float32) for m, _ in maps]
+    lim = style.signed_limit(np.concatenate([a.ravel() for a in arrs]))
+    hover = f"({'%{y}'}, {'%{customdata}'})<br>{hover_label}: %{{z:.4g}}<extra></extra>"
+    h = max(a.shape[0] for a in arrs)
+    traces, notes, x0 = [], [], 0.0
+    for n, (a, (_, title)) in enumerate(zip(arrs, maps, strict=True)):
+        cols = np.arange(a.shape[1])
+        traces.append(go.Heatmap(z=a, x=x0 + cols, y=np.arange(a.shape[0]), zmin=-lim,
+                                 zmax=lim, colorscale=style.DIVERGING, showscale=n == 0,
+                                 colorbar={"thickness": 10, "len": 0.9},
+                                 customdata=np.broadcast_to(cols, a.shape),
+                                 hovertemplate=hover))
+        notes.append(_note(x0 + (a.shape[1] - 1) / 2, -1, title, size=style.FONT_SIZE - 1,
+                           color="#222", yanchor="bottom"))
+        x0 += a.shape[1] + max(3, a.shape[1] // 12)
+    fig = go.Figure(traces)
+    fig.update_xaxes(visible=False, range=[-0.5, x0 - max(3, arrs[-1].shape[1] // 12) - 0.5],
+                     constrain="domain")
+    fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x", scaleratio=1,
+                     constrain="domain")
+    fig.update_layout(annotations=notes)
+    figures.base_layout(fig, "", height=height)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 34, "b": 10})
     return fig

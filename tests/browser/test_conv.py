@@ -200,3 +200,25 @@ def test_upload_sobel_edit_cell_and_bad_cell(page, lang):
     section_shot(page, "[data-testid=stAlert]:has-text('1000')", f"conv-bad-cell-{lang}")
     section_shot(page, ".st-key-conv_fmap_0", f"conv-map-{lang}")
     shot(page, f"conv-page-{lang}")
+
+
+def test_click_or_hover_a_feature_map_pixel(page):
+    open_page(page, "convolution", "en")
+    fmap = page.locator(".st-key-conv_fmap_0")
+    fmap.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    area = fmap.locator(".nsewdrag").first.bounding_box()
+    x, y = area["x"] + area["width"] * 0.25, area["y"] + area["height"] * 0.3
+    page.mouse.move(x, y)
+    page.wait_for_timeout(400)
+    hover = fmap.locator(".hoverlayer").text_content()
+    assert re.search(r"\(\d+, \d+\)value: -?[0-9.]+", hover), hover
+    row, col = (int(v) for v in re.findall(r"\d+", hover)[:2])
+    section_shot(page, ".st-key-conv_fmap_0", "conv-map-hover")
+    page.mouse.click(x, y)
+    settle(page)
+    title = page.locator("h3", has_text="pixel").first.inner_text()
+    assert f"row {row}, column {col}" in title, (title, hover)
+    assert f"\n{row}\n" in page.locator(".st-key-conv_pick_r").inner_text()
+    section_shot(page, ".st-key-conv_explain", "conv-explain")
+    assert_clean(page)
