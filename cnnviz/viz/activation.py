@@ -20,6 +20,13 @@ from cnnviz.viz import figures, style
 LINE = 3
 
 
+def _layout(fig: go.Figure, title: str, *, height: int) -> go.Figure:
+    # The shared layout, plus hover labels large enough to read on a projector.
+    figures.base_layout(fig, title, height=height)
+    return fig.update_layout(hoverlabel={"font": {"size": style.FONT_SIZE,
+                                                  "family": style.FONT_FAMILY}})
+
+
 def from_dict(spec: dict) -> go.Figure:
     """A figure again from its ``to_dict()``, without validating it a second time.
 
@@ -62,8 +69,9 @@ def curves_figure(
         rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.1,
         subplot_titles=[labels["f_panel"], labels["df_panel"]][:rows],
     )
-    hover_f = labels["f"] + " = %{y:.6g}<br>" + labels["df"] + " = %{customdata:.6g}"
-    hover_d = labels["f"] + " = %{customdata:.6g}<br>" + labels["df"] + " = %{y:.6g}"
+    f_lab, d_lab = labels["f"], labels["df"]
+    hover_f = f"x = %{{x:.4g}}<br>{f_lab} = %{{y:.6g}}<br>{d_lab} = %{{customdata:.6g}}"
+    hover_d = f"x = %{{x:.4g}}<br>{f_lab} = %{{customdata:.6g}}<br>{d_lab} = %{{y:.6g}}"
     for name, c in curves.items():
         color = style.ACTIVATION_COLORS[name]
         # float32 halves what every rerun sends; 7 significant digits are plenty on hover
@@ -99,7 +107,7 @@ def curves_figure(
     fig.update_yaxes(title=labels["f"], row=1, col=1)
     if derivative:
         fig.update_yaxes(title=labels["df"], row=2, col=1)
-    figures.base_layout(fig, labels["title"], height=620 if derivative else 420)
+    _layout(fig, labels["title"], height=620 if derivative else 420)
     fig.update_annotations(font={"size": style.FONT_SIZE})
     fig.update_layout(hovermode="closest", legend={"orientation": "h", "y": -0.12 if derivative
                                                    else -0.2, "x": 0},
@@ -166,7 +174,7 @@ def histogram_figure(
     fig.update_layout(barmode="overlay", bargap=0)
     fig.update_xaxes(title=x_label, zeroline=True, zerolinecolor="#888888")
     fig.update_yaxes(title=y_label, gridcolor="#eeeeee", rangemode="tozero")
-    return figures.base_layout(fig, title, height=height)
+    return _layout(fig, title, height=height)
 
 
 def _log_trace_values(y: np.ndarray) -> np.ndarray:
@@ -202,7 +210,7 @@ def chain_figure(
         ))
     fig.update_xaxes(title=labels["x"], gridcolor="#eeeeee")
     fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", gridcolor="#eeeeee")
-    figures.base_layout(fig, labels["title"], height=440)
+    _layout(fig, labels["title"], height=440)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
     return fig
 
@@ -226,6 +234,6 @@ def grad_norms_figure(
         ))
     fig.update_xaxes(title=labels["x"], type="category", gridcolor="#eeeeee")
     fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", gridcolor="#eeeeee")
-    figures.base_layout(fig, labels["title"], height=440)
+    _layout(fig, labels["title"], height=440)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
     return fig
