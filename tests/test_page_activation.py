@@ -12,27 +12,15 @@ import pytest
 
 from cnnviz import functional as F
 from cnnviz import i18n
-from tests.conftest import APP, errors_of
+from tests.conftest import errors_of, run_page
 
 PAGE = "pages/activation.py"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def open_activation(lang: str = "en", state: dict | None = None):
-    """The activation page in AppTest, in ``lang``, with ``state`` seeded.
-
-    AppTest runs a switched-to page on its own (no sidebar). We switch before the first run
-    instead of calling ``run_page(PAGE, "zh")``: that runs the overview first, and AppTest then
-    re-evaluates the overview selectbox's format_func outside the script run, where the
-    language reads as English, and fails (see the report of issue 6).
-    """
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.session_state["lang"] = lang
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.switch_page(PAGE).run()
+    """The activation page in AppTest, in ``lang``, with ``state`` seeded; no exception."""
+    at = run_page(PAGE, lang, state=state, timeout=120)
     assert errors_of(at) == []
     return at
 
@@ -275,7 +263,7 @@ def test_chain_shows_the_quarter_ceiling_and_dead_relu():
 
 def test_language_switch_keeps_settings_and_translates():
     at = open_activation("en", {"act_map_fn": "leaky_relu", "act_alpha": 0.3})
-    at.session_state["lang"] = "zh"  # what the sidebar switch does (AppTest has no sidebar here)
+    at.session_state["lang"] = "zh"  # what the sidebar switch does (the browser test clicks it)
     at.run()
     assert errors_of(at) == []
     assert at.title[0].value == tr("title", "zh")
