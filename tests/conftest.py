@@ -17,14 +17,9 @@ os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
 
 def registered_pages() -> list[tuple[str, str]]:
     """(file, url path) of every page app.py registers (only files that exist)."""
-    import ast
+    from ui.nav import PAGES
 
-    tree = ast.parse(APP.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES":
-            pages = ast.literal_eval(node.value)
-            return [(f, url) for f, _, url, _ in pages if (ROOT / f).exists()]
-    raise AssertionError("app.py has no PAGES list")
+    return [(f, url) for f, _, url, _ in PAGES if (ROOT / f).exists()]
 
 
 def run_page(page: str | None = None, lang: str = "en", *, timeout: float = 90, state=None):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.lang import t
+from ui.nav import ensure_frame
 
 
 def header(ns: str) -> None:
     """Title and intro of the page whose catalogue namespace is ``ns`` (keys title, intro)."""
+    ensure_frame()
     st.title(t(f"{ns}.title"))
     st.markdown(t(f"{ns}.intro"))
 

@@ -50,12 +50,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """Start the app once per test session; yield its base URL; stop it afterwards."""
+def start_server(log_name: str = "server.log") -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on a free loopback port; returns (process, base URL) once healthy."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"}
-    log = open(SHOTS / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    log = open(SHOTS / log_name, "w")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
          "--server.address=127.0.0.1", f"--server.port={port}", "--server.fileWatcherType=none",
@@ -68,19 +67,27 @@ def app_url():
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                 if r.read().strip() == b"ok":
-                    break
+                    return proc, url
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start; see " + str(SHOTS / "server.log"))
-    yield url
+    proc.kill()
+    raise RuntimeError("streamlit did not start; see " + str(SHOTS / log_name))
+
+
+def stop_server(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """Start the app once per test session; yield its base URL; stop it afterwards."""
+    proc, url = start_server()
+    yield url
+    stop_server(proc)
     print(f"\nscreenshots and server log: {SHOTS}")
 
 
