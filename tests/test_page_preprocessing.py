@@ -23,15 +23,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def run(lang: str = "en", **state):
-    """Open the preprocessing page in ``lang`` with ``state`` seeded.
-
-    The app starts on the overview in English and switches language just before switching
-    page: AppTest re-evaluates the overview's language-dependent ``format_func`` outside the
-    script (where the language falls back to English), which breaks a Chinese switch_page.
-    """
-    at = run_page(None, "en", state=state)
-    at.session_state["lang"] = lang
-    at.switch_page(PAGE).run()
+    """Open the preprocessing page in ``lang`` with ``state`` seeded; it must run clean."""
+    at = run_page(PAGE, lang, state=state)
     assert errors_of(at) == []
     return at
 

@@ -55,11 +55,13 @@ def snap(locator, name: str) -> None:
 
 
 def press(page, key: str, keyname: str, times: int = 1) -> None:
-    thumb = page.locator(f".st-key-{key} input[type=range]")
-    thumb.focus()
+    """Press a key on a slider ``times`` times, letting each rerun finish (a key pressed while
+    the section reruns could be lost)."""
     for _ in range(times):
+        thumb = page.locator(f".st-key-{key} input[type=range]")
+        thumb.focus()
         thumb.press(keyname)
-    settle(page)
+        settle(page)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
