@@ -224,10 +224,11 @@ def explain_block(ex: dict, k: int, i: int, j: int) -> None:
     sums = " + ".join(L.fmt_factor(v) for v in ex["channel_sums"])
     with right:
         if ex["window"].shape[0] == 1 and ex["window"][0].size <= 9:
-            st.markdown("`" + " ".join(L.arithmetic(ex["window"][0], ex["kernel"][0],
-                                                     bias=ex["bias"])) + "`")
-        st.markdown(t("conv.explain_sum", sums=sums, bias=L.fmt_num(ex["bias"]),
-                      value=L.fmt_num(ex["value"])))
+            st.markdown(" ".join(L.arithmetic(ex["window"][0], ex["kernel"][0],
+                                              bias=ex["bias"])))
+        one = ex["window"].shape[0] == 1
+        st.markdown(t("conv.explain_sum_one" if one else "conv.explain_sum", sums=sums,
+                      bias=L.fmt_num(ex["bias"]), value=L.fmt_num(ex["value"])))
         if ex["in_padding"].any():
             st.caption(t("conv.explain_padding"))
 
@@ -244,8 +245,8 @@ def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
     with right, guard():
         small = W.memo("small", s["src_key"], lambda: np.stack(
             [images.resize_to_working(c, 96) for c in x]), size=2)
-        corr = F.conv2d_image(small, kernel[None], None, 1, 1)[0]
-        conv = F.convolve_image(small, kernel[None], None, 1, 1)[0]
+        corr = F.conv2d_image(small, kernel[None])[0]
+        conv = F.convolve_image(small, kernel[None])[0]
         st.plotly_chart(V.compare_figure(
             [(corr, t("conv.flip_corr")), (conv, t("conv.flip_conv")),
              (conv - corr, t("conv.flip_diff"))], hover_label=t("common.value")),

@@ -21,12 +21,7 @@ SMALL = {"work_size": 64}  # maps of at most 64x64 travel as plain heatmaps: eas
 
 
 def run(lang="en", **state):
-    """Open the page in ``lang``. The overview runs first in English: AppTest formats the
-    overview's selectbox with ``t()`` outside the script (English) when switching pages, which
-    breaks ``run_page(page, "zh")`` (reported); switching the language afterwards avoids it."""
-    at = run_page(None, "en", state={**SMALL, **state})
-    at.session_state["lang"] = lang
-    at.switch_page(PAGE).run()
+    at = run_page(PAGE, lang, state={**SMALL, **state})
     assert errors_of(at) == []
     return at
 
@@ -327,3 +322,15 @@ def test_chinese_terms_with_english_on_first_mention():
     for term in ("卷积核（kernel）", "特征图（feature map）", "步长（stride）", "填充（padding）"):
         assert term in intro
     assert re.search(r"[\u4e00-\u9fff]", at.header[0].value)
+
+
+def test_switching_to_a_grayscale_picture_in_colour_mode():
+    at = run()
+    assert at.button_group(key="conv_img_mode").value == "color"
+    gray = np.random.default_rng(3).random((30, 40)).astype(np.float32)
+    at.session_state["image"] = {"array": gray, "label": "g.png", "orig_size": (40, 30),
+                                 "notes": [], "serial": 97}
+    at.run()
+    assert errors_of(at) == []
+    assert at.button_group(key="conv_img_mode").value == "gray"
+    assert fmap(at).shape == (28, 38)

@@ -568,7 +568,8 @@ def compare_figure(maps: Sequence[tuple[np.ndarray, str]], *, hover_label: str =
                                  colorbar={"thickness": 10, "len": 0.9},
                                  customdata=np.broadcast_to(cols, a.shape),
                                  hovertemplate=hover))
-        notes.append(_note(x0 + (a.shape[1] - 1) / 2, -1, title, size=style.FONT_SIZE - 1,
+        # at the range's edge: Plotly hides data-anchored annotations outside the range
+        notes.append(_note(x0 + (a.shape[1] - 1) / 2, -0.5, title, size=style.FONT_SIZE - 1,
                            color="#222", yanchor="bottom"))
         x0 += a.shape[1] + max(3, a.shape[1] // 12)
     fig = go.Figure(traces)
