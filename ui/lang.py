@@ -54,6 +54,26 @@ def _on_toggle() -> None:
         st.session_state[_STATE] = choice
         st.session_state[_SEEN_QP] = choice
         st.query_params["lang"] = choice
+        _resend_widget_values()
+
+
+def _resend_widget_values() -> None:
+    """Re-assign simple widget values so Streamlit redraws them in the new language.
+
+    A selectbox whose value is unchanged keeps showing its old label even though its
+    ``format_func`` now returns another language (streamlit#13788); setting the value again
+    makes Streamlit send it anew. Values that cannot be set this way (buttons, uploads) are
+    skipped.
+    """
+    for key in list(st.session_state.keys()):
+        if not isinstance(key, str) or key.startswith("_") or key in (_WIDGET, _STATE):
+            continue
+        value = st.session_state[key]
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            try:
+                st.session_state[key] = value
+            except Exception:  # noqa: BLE001 - a widget type that refuses assignment
+                continue
 
 
 def language_toggle() -> None:

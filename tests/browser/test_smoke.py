@@ -75,3 +75,17 @@ def test_bad_upload_message_in_chinese(page):
     alert = page.locator("[data-testid=stSidebar] [data-testid=stAlert]").first.inner_text()
     assert "仍在使用你之前的图片" in alert
     shot(page, "upload-bad-zh")
+
+
+def test_language_toggle_redraws_selectbox_labels(page):
+    open_page(page, "", "en")
+    picker = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox] input").first
+    assert "Chelsea" in picker.input_value()
+    page.locator("[data-testid=stSidebar]").get_by_text("中文", exact=True).click()
+    settle(page)
+    page.wait_for_timeout(500)
+    settle(page)
+    assert "小猫切尔西" in picker.input_value()
+    assert re.search(r"[\u4e00-\u9fff]", page.locator("h1").first.inner_text())
+    assert "lang=zh" in page.url
+    assert_clean(page)
