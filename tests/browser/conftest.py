@@ -51,7 +51,7 @@ def _free_port() -> int:
 
 
 def start_server(log_name: str = "server.log") -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on a free loopback port; returns (process, base URL) once healthy."""
+    """`streamlit run app.py` on a free loopback port; returns (process, base URL) when healthy."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"}
     log = open(SHOTS / log_name, "w")  # noqa: SIM115 - lives as long as the server
