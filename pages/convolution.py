@@ -182,6 +182,7 @@ def image_section() -> None:
     s["src_key"] = src_key
     h, w = x.shape[1:]
     maps = feature_maps(x, src_key, s)
+    axis = (t("common.row"), t("common.col"))
     if not maps:
         return
     k, i, j = _pick(maps[0]["map"].shape, len(maps))
@@ -197,7 +198,8 @@ def image_section() -> None:
             image_input.working_image(gray=(s["mode"] == "gray"))), size=1)
         cols = st.columns(min(3, len(maps) + 1))
         cols[0].plotly_chart(V.input_figure(layers, title=t("conv.img_input", h=h, w=w),
-                                            window=win, hover_label=t("common.value")),
+                                            window=win, hover_label=t("common.value"),
+                                            axis_labels=axis),
                              key="conv_img_input", config=NO_BAR)
         for n, d in enumerate(maps, start=1):
             kk, m = d["k"], d["map"]
@@ -205,7 +207,8 @@ def image_section() -> None:
             fig = V.feature_map_figure(
                 W.memo(f"layers{kk}", d["key"], lambda m=m: V.map_layers(m), size=2),
                 title=t("conv.img_map", k=kk + 1, h=m.shape[0], w=m.shape[1], lo=lo, hi=hi),
-                pick=(i, j) if kk == k else None, hover_label=t("common.value"))
+                pick=(i, j) if kk == k else None, hover_label=t("common.value"),
+                axis_labels=axis)
             cols[n % len(cols)].plotly_chart(fig, key=f"conv_fmap_{kk}", selection_mode="points",
                                              on_select=partial(_on_click, kk), config=NO_BAR)
         explain_block(ex, k, i, j)

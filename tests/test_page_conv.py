@@ -105,6 +105,16 @@ def test_article_example_on_screen(lang):
     assert "= 3" in latex(at)
 
 
+def test_speed_sets_the_frame_duration():
+    at = run()
+    durations = {}
+    for speed in ("slow", "fast"):
+        at.select_slider(key="conv_speed").set_value(speed).run()
+        play = chart(at, "conv_slide_chart")["layout"]["updatemenus"][0]["buttons"][0]
+        durations[speed] = play["args"][1]["frame"]["duration"]
+    assert durations["slow"] > durations["fast"] > 0
+
+
 def test_all_stops_are_written_out():
     at = run()
     listing = next(m.value for m in at.markdown if m.value.startswith("1. "))

@@ -397,11 +397,26 @@ def image_layers(image: np.ndarray) -> dict:
             "sample": img[ys[:, None], xs[None, :]]}
 
 
-def _picture_axes(fig: go.Figure, h: int, w: int) -> None:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
-                     range=[-0.5, w - 0.5])
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x",
-                     scaleratio=1, constrain="domain", range=[h - 0.5, -0.5])
+def _fit_height(h: int, w: int) -> int:
+    """A height that suits the picture's shape in a ~400 px wide column (no tall empty bands)."""
+    return int(np.clip(110 + 360 * h / max(w, 1), 240, 520))
+
+
+def _where(axis_labels: tuple[str, str]) -> str:
+    row, col = axis_labels
+    return f"{row} %{{y}}, {col} %{{x}}"
+
+
+def _picture_axes(fig: go.Figure, h: int, w: int, axis_labels: tuple[str, str]) -> None:
+    """Pixel axes: row 0 at the top, numbered ticks, translated axis titles."""
+    row, col = axis_labels
+    small = {"size": style.FONT_SIZE - 3}
+    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", range=[-0.5, w - 0.5],
+                     title={"text": col + " →", "font": small, "standoff": 2}, tickfont=small,
+                     nticks=5, side="top")
+    fig.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
+                     constrain="domain", range=[h - 0.5, -0.5], nticks=5, tickfont=small,
+                     title={"text": row + " ↓", "font": small, "standoff": 2})
 
 
 def _crosshair(fig: go.Figure, r: float, c: float, hh: float, ww: float, h: int, w: int) -> None:
@@ -420,28 +435,30 @@ def input_figure(
     title: str,
     window: tuple[int, int, int, int] | None = None,
     hover_label: str = "value",
-    height: int = 420,
+    axis_labels: tuple[str, str] = ("row", "column"),
+    height: int | None = None,
 ) -> go.Figure:
     """The picture (from :func:`image_layers`), values under the cursor on a coarse transparent
-    grid, and the picked window ``(row, col, height, width)`` in the highlight colour."""
+    grid, and the picked window ``(row, col, height, width)`` in the highlight colour.
+    ``axis_labels``: translated (row, column) words for the axes and the hover."""
     h, w = layers["shape"]
     sample = layers["sample"]
     fig = go.Figure(go.Image(source=layers["uri"], hoverinfo="skip"))
     if sample.ndim == 3:
-        hover = ("(%{y}, %{x})<br>R %{customdata[0]:.3f} · G %{customdata[1]:.3f} · "
+        hover = (_where(axis_labels) + "<br>R %{customdata[0]:.3f} · G %{customdata[1]:.3f} · "
                  "B %{customdata[2]:.3f}<extra></extra>")
         z, custom = sample.mean(axis=2), sample
     else:
-        hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.3f}}<extra></extra>"
+        hover = _where(axis_labels) + f"<br>{hover_label}: %{{z:.3f}}<extra></extra>"
         z, custom = sample, None
     fig.add_trace(go.Heatmap(z=z, x=layers["xs"], y=layers["ys"], customdata=custom,
                              opacity=0.004, showscale=False, colorscale=style.GRAY,
                              hovertemplate=hover))
-    _picture_axes(fig, h, w)
+    _picture_axes(fig, h, w, axis_labels)
     if window is not None:
         r, c, wh, ww = window
         _crosshair(fig, r, c, wh, ww, h, w)
-    return figures.base_layout(fig, title, height=height)
+    return figures.base_layout(fig, title, height=height or _fit_height(h, w))
 
 
 def feature_map_figure(
@@ -450,14 +467,15 @@ def feature_map_figure(
     title: str,
     pick: tuple[int, int] | None = None,
     hover_label: str = "value",
+    axis_labels: tuple[str, str] = ("row", "column"),
     clickable: bool = True,
-    height: int = 420,
+    height: int | None = None,
 ) -> go.Figure:
     """A feature map (from :func:`map_layers`) with its value under the cursor, the picked
     output pixel marked and, when ``clickable``, a nearly invisible layer of points (at most
     64 x 64) that a click can select (Plotly heatmaps report no selection, see RECIPES.md)."""
     h, w = layers["shape"]
-    hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.4g}}<extra></extra>"
+    hover = _where(axis_labels) + f"<br>{hover_label}: %{{z:.4g}}<extra></extra>"
     common = {"zmin": layers["zmin"], "zmax": layers["zmax"], "colorscale": layers["scale"],
               "colorbar": {"thickness": 12, "len": 0.9}, "hovertemplate": hover}
     if "uri" in layers:
@@ -479,11 +497,11 @@ def feature_map_figure(
                                  hoverlabel={"bgcolor": "white", "bordercolor": style.HIGHLIGHT,
                                              "font": {"color": "#111111"}},
                                  showlegend=False))
-    _picture_axes(fig, h, w)
+    _picture_axes(fig, h, w, axis_labels)
     if pick is not None:
         _crosshair(fig, pick[0], pick[1], 1, 1, h, w)
     fig.update_layout(clickmode="event+select", hovermode="closest")
-    return figures.base_layout(fig, title, height=height)
+    return figures.base_layout(fig, title, height=height or _fit_height(h, w))
 
 
 def explain_figure(ex: dict, *, channels: Sequence[str], titles: dict[str, str],

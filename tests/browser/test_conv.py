@@ -212,7 +212,7 @@ def test_click_or_hover_a_feature_map_pixel(page):
     page.mouse.move(x, y)
     page.wait_for_timeout(400)
     hover = fmap.locator(".hoverlayer").text_content()
-    assert re.search(r"\(\d+, \d+\)value: -?[0-9.]+", hover), hover
+    assert re.search(r"row \d+, column \d+value: -?[0-9.]+", hover), hover
     row, col = (int(v) for v in re.findall(r"\d+", hover)[:2])
     section_shot(page, ".st-key-conv_fmap_0", "conv-map-hover")
     page.mouse.click(x, y)
