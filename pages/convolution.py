@@ -247,7 +247,7 @@ def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
     left.markdown(t("conv.flip_same" if L.is_flip_symmetric(kernel) else "conv.flip_differs"))
     with right, guard():
         small = W.memo("small", s["src_key"], lambda: np.stack(
-            [images.resize_to_working(c, 96) for c in x]), size=2)
+            [images.resize_to_working(c, 72) for c in x]), size=2)
         corr = F.conv2d_image(small, kernel[None])[0]
         conv = F.convolve_image(small, kernel[None])[0]
         st.plotly_chart(V.compare_figure(

@@ -233,11 +233,11 @@ def image_controls(is_color: bool) -> dict[str, Any]:
     """Mode, count, stride, padding, flip, then one tab per kernel with its editor."""
     c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 2])
     modes = ["color", "gray"] if is_color else ["gray"]
-    if st.session_state.get("conv_img_mode") not in modes:  # e.g. a gray picture was chosen
+    if st.session_state.get("conv_img_mode") not in modes:  # first run, or a gray picture now
         st.session_state["conv_img_mode"] = modes[0]
-    mode = c1.segmented_control(t("conv.mode"), modes, default=modes[0], key="conv_img_mode",
+    mode = c1.segmented_control(t("conv.mode"), modes, key="conv_img_mode", required=True,
                                 format_func=lambda m: t(f"conv.mode_{m}"),
-                                required=True, help=t("conv.mode_help")) or modes[0]
+                                help=t("conv.mode_help")) or modes[0]
     count = c2.number_input(t("conv.img_count"), 1, MAX_IMAGE_KERNELS, 1, key="conv_img_count",
                             help=t("conv.img_count_help"))
     stride = c3.number_input(t("conv.stride"), 1, 8, 1, key="conv_img_stride",

@@ -383,16 +383,18 @@ def map_layers(values: np.ndarray, *, signed: bool | None = None) -> dict:
     idx = np.clip((np.nan_to_num(v, nan=zmin) - zmin) * (255.0 / (zmax - zmin)) + 0.5, 0, 255)
     layers["uri"] = _jpeg_uri(_LUTS[bool(signed)][idx.astype(np.uint8)])
     _, ys, xs = _coarse(h, w, HOVER_SIDE)
+    ys, xs = ys.astype(np.int16), xs.astype(np.int16)
     layers.update(z=v[ys[:, None], xs[None, :]], ys=ys, xs=xs)
     return layers
 
 
 def image_layers(image: np.ndarray) -> dict:
-    """The expensive part of the input figure: the picture as a JPEG plus coarse hover values."""
+    """The expensive part of the input figure: the picture as a JPEG plus coarse hover values
+    (a colour picture's R, G, B travel as a list per point, so its grid is coarser)."""
     img = np.asarray(image, dtype=np.float32)
     h, w = img.shape[:2]
     u8 = np.round(np.clip(img, 0.0, 1.0) * 255).astype(np.uint8)
-    _, ys, xs = _coarse(h, w, HOVER_SIDE)
+    _, ys, xs = _coarse(h, w, HOVER_SIDE if img.ndim == 2 else CLICK_SIDE)
     return {"shape": (h, w), "uri": _jpeg_uri(u8), "ys": ys, "xs": xs,
             "sample": img[ys[:, None], xs[None, :]]}
 
@@ -447,7 +449,7 @@ def input_figure(
     if sample.ndim == 3:
         hover = (_where(axis_labels) + "<br>R %{customdata[0]:.3f} · G %{customdata[1]:.3f} · "
                  "B %{customdata[2]:.3f}<extra></extra>")
-        z, custom = sample.mean(axis=2), sample
+        z, custom = sample.mean(axis=2), np.round(sample, 3)
     else:
         hover = _where(axis_labels) + f"<br>{hover_label}: %{{z:.3f}}<extra></extra>"
         z, custom = sample, None
@@ -478,7 +480,13 @@ def feature_map_figure(
     hover = _where(axis_labels) + f"<br>{hover_label}: %{{z:.4g}}<extra></extra>"
     common = {"zmin": layers["zmin"], "zmax": layers["zmax"], "colorscale": layers["scale"],
               "colorbar": {"thickness": 12, "len": 0.9}, "hovertemplate": hover}
-    if "uri" in layers:
+    if "uri" in layers and clickable:
+        # the click layer answers hover, so the heatmap only has to carry the colour bar
+        fig = go.Figure(go.Image(source=layers["uri"], hoverinfo="skip"))
+        fig.add_trace(go.Heatmap(z=[[layers["zmin"], layers["zmax"]]], x=[0, 1], y=[0],
+                                 opacity=0.0, hoverinfo="skip",
+                                 **{k: v for k, v in common.items() if k != "hovertemplate"}))
+    elif "uri" in layers:
         fig = go.Figure(go.Image(source=layers["uri"], hoverinfo="skip"))
         fig.add_trace(go.Heatmap(z=layers["z"], x=layers["xs"], y=layers["ys"], opacity=0.004,
                                  **common))
@@ -488,9 +496,9 @@ def feature_map_figure(
         # the click layer also answers hover (it is always the closest trace): it carries the
         # true value of the pixel each point sits on
         _, ys, xs = _coarse(h, w, CLICK_SIDE)
-        yy, xx = np.meshgrid(ys, xs, indexing="ij")
+        yy, xx = np.meshgrid(ys.astype(np.int16), xs.astype(np.int16), indexing="ij")
         fig.add_trace(go.Scatter(x=xx.ravel(), y=yy.ravel(), mode="markers",
-                                 customdata=layers["values"][yy, xx].ravel(),
+                                 customdata=layers["values"][yy, xx].ravel().astype(np.float32),
                                  marker={"size": max(4, 300 // max(len(xs), len(ys))),
                                          "opacity": 0.004, "color": "#000000"},
                                  hovertemplate=hover.replace("%{z", "%{customdata"),
@@ -584,7 +592,8 @@ def compare_figure(maps: Sequence[tuple[np.ndarray, str]], *, hover_label: str =
         traces.append(go.Heatmap(z=a, x=x0 + cols, y=np.arange(a.shape[0]), zmin=-lim,
                                  zmax=lim, colorscale=style.DIVERGING, showscale=n == 0,
                                  colorbar={"thickness": 10, "len": 0.9},
-                                 customdata=np.broadcast_to(cols, a.shape),
+                                 customdata=np.ascontiguousarray(
+                                     np.broadcast_to(cols.astype(np.int16), a.shape)),
                                  hovertemplate=hover))
         # at the range's edge: Plotly hides data-anchored annotations outside the range
         notes.append(_note(x0 + (a.shape[1] - 1) / 2, -0.5, title, size=style.FONT_SIZE - 1,
