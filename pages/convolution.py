@@ -44,7 +44,7 @@ def fit_messages(reports: dict[str, dict]) -> bool:
     return all(r["value"] is not None for r in reports.values())
 
 
-def _slide_figure(s: dict, lang: str):
+def _slide_figure(s: dict):
     sl = L.slide(s["grid"], s["kernel"], 0.0, s["stride"], s["padding"], s["dilation"])
     lines = [L.arithmetic(st_.window[0], sl.kernel[0], s["names"]) for st_ in sl.stops]
     titles = {k: t(f"conv.panel_{k}") for k in ("input", "kernel", "output")}
@@ -67,7 +67,7 @@ def slide_section() -> None:
         key = (s["grid"].tobytes(), s["grid"].shape, s["kernel"].tobytes(), s["kernel"].shape,
                str(s["names"]), s["stride"], s["padding"], s["dilation"], s["duration"],
                current())
-        fig, sl, lines = W.memo("slide", key, lambda: _slide_figure(s, current()), size=3)
+        fig, sl, lines = W.memo("slide", key, lambda: _slide_figure(s), size=3)
         st.plotly_chart(fig, key="conv_slide_chart", config=NO_BAR)
         ho, wo = sl.out.shape
         st.markdown(t("conv.slide_result", h=ho, w=wo, first=L.fmt_num(sl.stops[0].value),
@@ -79,7 +79,7 @@ def slide_section() -> None:
     why("conv.why_size")
 
 
-def _rgb_figure(s: dict, lang: str):
+def _rgb_figure(s: dict):
     ex = L.rgb_example(s["seed"], s["kernels"])
     f = s["follow"]
     sl = L.slide(ex["image"], ex["kernels"][f], ex["bias"][f], s["stride"], s["padding"])
@@ -105,7 +105,7 @@ def rgb_section() -> None:
     s = W.rgb_controls()
     with guard():
         key = (tuple(sorted(s.items())), current())
-        fig, maps = W.memo("rgb", key, lambda: _rgb_figure(s, current()), size=3)
+        fig, maps = W.memo("rgb", key, lambda: _rgb_figure(s), size=3)
         st.plotly_chart(fig, key="conv_rgb_chart", config=NO_BAR)
         k, ho, wo = maps.shape
         st.markdown(t("conv.rgb_depth", k=k, h=ho, w=wo))
@@ -120,20 +120,26 @@ def _source(mode: str) -> tuple[np.ndarray, tuple]:
     return W.memo("src", key, lambda: images.to_chw(img).astype(np.float32), size=2), key
 
 
-def _pick(shape: tuple[int, int], count: int) -> tuple[int, int, int]:
-    """Sliders for the output pixel to explain (a click on a feature map sets them too)."""
-    ho, wo = shape
-    for name, top in (("conv_pick_r", ho - 1), ("conv_pick_c", wo - 1)):
-        st.session_state[name] = min(int(st.session_state.get(name, top // 2)), top)
+def _pick(maps: list[dict]) -> tuple[dict, int, int]:
+    """Which feature map to explain and its output pixel (a click on a map sets them too)."""
+    ks = [d["k"] for d in maps]
+    if st.session_state.get("conv_pick_k") not in ks:
+        st.session_state["conv_pick_k"] = ks[0]
     c1, c2, c3 = st.columns([1, 2, 2])
-    k = c1.selectbox(t("conv.pick_kernel"), list(range(count)), key="conv_pick_k",
+    k = c1.selectbox(t("conv.pick_kernel"), ks, key="conv_pick_k",
                      format_func=lambda i: t("conv.kernel_n", n=i + 1),
                      help=t("conv.pick_kernel_help"))
-    i = c2.slider(t("conv.pick_row"), 0, max(ho - 1, 0), key="conv_pick_r",
-                  help=t("conv.pick_help"), disabled=ho < 2)
-    j = c3.slider(t("conv.pick_col"), 0, max(wo - 1, 0), key="conv_pick_c",
-                  help=t("conv.pick_help"), disabled=wo < 2)
-    return min(int(k or 0), count - 1), int(i), int(j)
+    cur = maps[ks.index(k)]
+    picks = []
+    for col, name, top in ((c2, "conv_pick_r", cur["map"].shape[0] - 1),
+                           (c3, "conv_pick_c", cur["map"].shape[1] - 1)):
+        st.session_state[name] = min(max(int(st.session_state.get(name, top // 2)), 0), top)
+        if top < 1:  # a map one pixel high or wide: nothing to choose (a slider needs a range)
+            picks.append(0)
+            continue
+        picks.append(col.slider(t("conv.pick_row" if name.endswith("r") else "conv.pick_col"),
+                                0, top, key=name, help=t("conv.pick_help")))
+    return cur, picks[0], picks[1]
 
 
 def _on_click(k: int) -> None:
@@ -185,10 +191,8 @@ def image_section() -> None:
     axis = (t("common.row"), t("common.col"))
     if not maps:
         return
-    k, i, j = _pick(maps[0]["map"].shape, len(maps))
-    cur = maps[min(k, len(maps) - 1)]
+    cur, i, j = _pick(maps)
     k = cur["k"]
-    i, j = min(i, cur["map"].shape[0] - 1), min(j, cur["map"].shape[1] - 1)
     with guard():
         ex = F.conv2d_explain(x, cur["kernel"], cur["bias"], i, j, cur["stride"],
                               cur["padding"], flip=cur["flip"])

@@ -344,3 +344,19 @@ def test_switching_to_a_grayscale_picture_in_colour_mode():
     assert errors_of(at) == []
     assert at.button_group(key="conv_img_mode").value == "gray"
     assert fmap(at).shape == (28, 38)
+
+
+def test_one_pixel_high_map_and_mixed_kernel_sizes():
+    tiny = np.random.default_rng(4).random((5, 6, 3)).astype(np.float32)
+    image = {"array": tiny, "label": "t.png", "orig_size": (6, 5), "notes": [], "serial": 96}
+    at = run(image=image, conv_img_count=2)
+    at.number_input(key="conv_img_size_0").set_value(5).run()
+    assert fmap(at, 0).shape == (1, 2) and fmap(at, 1).shape == (3, 4)
+    at.selectbox(key="conv_pick_k").set_value(0).run()
+    assert errors_of(at) == []
+    assert [s.key for s in at.slider] == ["conv_pick_c"]  # no row to choose
+    at.slider(key="conv_pick_c").set_value(1).run()
+    assert "row 0, column 1" in next(s.value for s in at.subheader if "pixel" in s.value)
+    at.selectbox(key="conv_pick_k").set_value(1).run()
+    assert {s.key for s in at.slider} == {"conv_pick_r", "conv_pick_c"}
+    assert errors_of(at) == []

@@ -158,7 +158,7 @@ def rgb_controls() -> dict[str, Any]:
                           format_func=lambda i: t("conv.kernel_n", n=i + 1),
                           help=t("conv.rgb_follow_help"))
     stride = c3.number_input(t("conv.stride"), 1, 2, 2, key="conv_rgb_stride",
-                             help=t("conv.stride_help"))
+                             help=t("conv.stride_jump_help"))
     padding = c4.number_input(t("conv.padding"), 0, 1, 1, key="conv_rgb_padding",
                               help=t("conv.padding_help"))
     seed = c5.number_input(t("conv.rgb_seed"), 0, 999, 0, key="conv_rgb_seed",
@@ -241,7 +241,7 @@ def image_controls(is_color: bool) -> dict[str, Any]:
     count = c2.number_input(t("conv.img_count"), 1, MAX_IMAGE_KERNELS, 1, key="conv_img_count",
                             help=t("conv.img_count_help"))
     stride = c3.number_input(t("conv.stride"), 1, 8, 1, key="conv_img_stride",
-                             help=t("conv.stride_help"))
+                             help=t("conv.stride_jump_help"))
     padding = c4.number_input(t("conv.padding"), 0, 3, 0, key="conv_img_padding",
                               help=t("conv.padding_help"))
     flip = c5.toggle(t("conv.flip"), False, key="conv_flip", help=t("conv.flip_help"))
