@@ -52,10 +52,15 @@ def test_good_then_bad_uploads_keep_previous_image(page):
     assert "mine.png" in sidebar_caption(page)
     assert page.locator("[data-testid=stSidebar] [data-testid=stAlert]").count() == 0
 
+    from tests.test_images import raw_png
+
     bad_files = {
         "empty.png": b"",
         "notes.png": b"this is not a picture at all",
         "cut.png": good[: len(good) // 2],
+        "bomb.png": raw_png(20000, 20000),
+        "dot.png": png_bytes(np.zeros((1, 1, 3), np.uint8)),
+        "line.png": png_bytes(np.zeros((2, 400), np.uint8)),
     }
     for name, data in bad_files.items():
         upload(page, name, data, "image/png")
@@ -65,6 +70,23 @@ def test_good_then_bad_uploads_keep_previous_image(page):
         assert "previous picture is still in use" in alert.first.inner_text(), name
         assert "mine.png" in sidebar_caption(page), name
     shot(page, "upload-bad-kept-previous")
+
+
+def test_odd_but_valid_uploads_are_accepted(page):
+    open_page(page, "", "en")
+    choose_upload(page)
+    rgba = np.zeros((40, 50, 4), np.uint8)
+    rgba[..., 0] = 255
+    rgba[:, 25:, 3] = 255  # left half transparent: composited on white
+    buf = io.BytesIO()
+    Image.fromarray(np.full((30, 40), 40000, np.uint16)).save(buf, format="PNG")
+    for name, data, note in [("rgba.png", png_bytes(rgba), "white background"),
+                             ("deep.png", buf.getvalue(), "16-bit")]:
+        upload(page, name, data, "image/png")
+        assert_clean(page)
+        assert name in sidebar_caption(page)
+        assert note in page.locator("[data-testid=stSidebar]").inner_text()
+        assert page.locator("[data-testid=stSidebar] [data-testid=stAlert]").count() == 0
 
 
 def test_bad_upload_message_in_chinese(page):
