@@ -136,7 +136,8 @@ def sharing_section() -> None:
     with guard():
         kernel = PATTERNS[pattern]
         scene, positions = teaching.pattern_scene(24, kernel, copies, seed=int(seed), noise=noise)
-        fmap = F.conv2d_image(scene, kernel)[0]
+        # padding 1 keeps the map 24x24, so each peak sits on the centre of its pattern
+        fmap = F.conv2d_image(scene, kernel, padding=1)[0]
         peak = float(kernel.sum() * kernel.max())
         a, b, c = st.columns([5, 2, 5])
         a.plotly_chart(figures.map_figure(scene, title=t("home.share_scene"), signed=None,
