@@ -3,13 +3,15 @@
 Run with ``streamlit run app.py``. Page URLs are fixed (``/``, ``/preprocessing``, ``/convolution``,
 ``/activation``, ``/pooling``, ``/trainer``); titles are translated; ``?lang=zh|en`` picks the
 language.
+Every page's settings live in the URL too (ui/share.py): a copied link restores the page.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import image_input
+from cnnviz.presets import page_id
+from ui import image_input, share
 from ui.lang import init_lang, language_toggle, t
 from ui.nav import st_pages
 
@@ -17,11 +19,15 @@ st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="
 init_lang()
 
 nav = st.navigation(st_pages())
+page = page_id(nav.url_path)
+share.begin(page)  # the session's first link, ?preset=, ?only= / ?hide=
 
 with st.sidebar:
     language_toggle()
+    share_box = share.sidebar(page)
     st.divider()
     st.subheader(t("common.image_source"))
     image_input.sidebar()
 
 nav.run()
+share.finish(page, share_box)  # a notice if the link had unusable settings; the link

@@ -88,20 +88,19 @@ def chart(kind: str, key: str, *args, **kwargs) -> None:
 
 
 # --- 1. curves ---------------------------------------------------------------------------
-
 def curve_controls(fns: list[str]) -> dict:
-    deriv = st.toggle(t("activation.deriv"), value=True, key="act_deriv",
+    deriv = st.toggle(t("activation.deriv"), value=True, key="act_deriv", bind="query-params",
                       help=t("activation.deriv_help"))
     alpha = st.slider(t("activation.alpha"), 0.0, 0.5, 0.1, 0.01, key="act_alpha",
-                      help=t("activation.alpha_help"))
+                      bind="query-params", help=t("activation.alpha_help"))
     lo, hi = st.slider(t("activation.xrange"), -20.0, 20.0, (-6.0, 6.0), 0.5, key="act_xrange",
-                       help=t("activation.xrange_help"))
+                       bind="query-params", help=t("activation.xrange_help"))
     names, none = labeller("fn_"), t("activation.sat_none")
     sat = st.selectbox(t("activation.sat_fn"), ["none", *NAMES], index=1, key="act_sat",
                        format_func=lambda n: none if n == "none" else names(n),
-                       help=t("activation.sat_fn_help"))
+                       bind="query-params", help=t("activation.sat_fn_help"))
     eps = st.slider(t("activation.sat_eps"), 0.01, 0.2, 0.05, 0.01, key="act_eps",
-                    help=t("activation.sat_eps_help"))
+                    bind="query-params", help=t("activation.sat_eps_help"))
     return {"fns": fns, "derivative": deriv, "alpha": alpha, "x_range": [lo, hi],
             "sat": sat, "eps": eps}
 
@@ -132,7 +131,8 @@ def curves_section() -> float:
     st.header(t("activation.curves_title"))
     st.markdown(t("activation.curves_intro"))
     fns = st.pills(t("activation.fns"), NAMES, selection_mode="multi", default=NAMES[:4],
-                   format_func=labeller("fn_"), key="act_fns", help=t("activation.fns_help"))
+                   format_func=labeller("fn_"), key="act_fns", bind="query-params",
+                   help=t("activation.fns_help"))
     left, right = st.columns([1, 3], gap="large")
     with left:
         s = curve_controls(list(fns))
@@ -146,15 +146,16 @@ def curves_section() -> float:
 
 
 # --- 2. rectified feature map ------------------------------------------------------------
-
 def map_controls() -> dict:
     c1, c2, c3 = st.columns(3)
     kernel = c1.selectbox(t("activation.kernel"), list(A.KERNELS), key="act_kernel",
-                          format_func=labeller("kernel_"), help=t("activation.kernel_help"))
+                          bind="query-params", format_func=labeller("kernel_"),
+                          help=t("activation.kernel_help"))
     fn = c2.selectbox(t("activation.map_fn"), NAMES, index=NAMES.index("relu"), key="act_map_fn",
-                      format_func=labeller("fn_"), help=t("activation.map_fn_help"))
+                      bind="query-params", format_func=labeller("fn_"),
+                      help=t("activation.map_fn_help"))
     bias = c3.slider(t("activation.bias"), -1.0, 1.0, 0.0, 0.05, key="act_bias",
-                     help=t("activation.bias_help"))
+                     bind="query-params", help=t("activation.bias_help"))
     return {"kernel": kernel, "fn": fn, "bias": bias}
 
 
@@ -195,16 +196,15 @@ def map_section(alpha: float) -> None:
 
 
 # --- 3. vanishing gradients --------------------------------------------------------------
-
 def chain_part(fns: list[str], alpha: float, seed: int) -> None:
     st.subheader(t("activation.chain_title"))
     st.markdown(t("activation.chain_intro"))
-    depth = st.slider(t("activation.chain_n"), 1, 50, 20, key="act_chain_n",
+    depth = st.slider(t("activation.chain_n"), 1, 50, 20, key="act_chain_n", bind="query-params",
                       help=t("activation.chain_n_help"))
     z = st.slider(t("activation.chain_z"), -5.0, 5.0, 1.0, 0.1, key="act_chain_z",
-                  help=t("activation.chain_z_help"))
+                  bind="query-params", help=t("activation.chain_z_help"))
     spread = st.slider(t("activation.chain_spread"), 0.0, 3.0, 0.0, 0.1, key="act_chain_spread",
-                       help=t("activation.chain_spread_help"))
+                       bind="query-params", help=t("activation.chain_spread_help"))
     with section():
         _, products = compute("chain_products", fns, depth, z, spread, seed, alpha)
         bound = A.quarter_bound(depth)
@@ -220,12 +220,12 @@ def chain_part(fns: list[str], alpha: float, seed: int) -> None:
 def net_part(fns: list[str], alpha: float) -> tuple[int, dict | None]:
     st.subheader(t("activation.net_title"))
     st.markdown(t("activation.net_intro"))
-    layers = st.slider(t("activation.layers"), 2, 16, 8, key="act_layers",
+    layers = st.slider(t("activation.layers"), 2, 16, 8, key="act_layers", bind="query-params",
                        help=t("activation.layers_help"))
-    init = st.selectbox(t("activation.init"), list(A.INITS), key="act_init",
+    init = st.selectbox(t("activation.init"), list(A.INITS), key="act_init", bind="query-params",
                         format_func=labeller("init_"), help=t("activation.init_help"))
     seed = int(st.number_input(t("activation.seed"), 0, 9999, 0, key="act_seed",
-                               help=t("activation.seed_help")))
+                               bind="query-params", help=t("activation.seed_help")))
     norms = None
     with section():
         layer_names, norms = compute("deep_grad_norms", fns, layers, seed, init, alpha)
@@ -253,7 +253,7 @@ def vanish_section(alpha: float) -> None:
     st.markdown(t("activation.vanish_intro"))
     fns = st.pills(t("activation.deep_fns"), NAMES, selection_mode="multi",
                    default=["sigmoid", "tanh", "relu"], format_func=labeller("fn_"),
-                   key="act_deep_fns", help=t("activation.deep_fns_help"))
+                   key="act_deep_fns", bind="query-params", help=t("activation.deep_fns_help"))
     if not fns:
         st.info(t("activation.pick_one"))
         return
@@ -268,7 +268,6 @@ def vanish_section(alpha: float) -> None:
 
 
 # --- 4. summary ----------------------------------------------------------------------------
-
 def summary_section() -> None:
     st.header(t("activation.summary_title"))
     st.markdown(t("activation.summary_intro"))

@@ -65,16 +65,16 @@ def calculator_controls() -> dict[str, int]:
     c1, c2, c3 = st.columns(3)
     return {
         "width": c1.number_input(t("home.calc_width"), 1, 4096, 32, key="home_w",
-                                 help=t("home.calc_width_help")),
+                                 bind="query-params", help=t("home.calc_width_help")),
         "height": c2.number_input(t("home.calc_height"), 1, 4096, 32, key="home_h",
-                                  help=t("home.calc_height_help")),
+                                  bind="query-params", help=t("home.calc_height_help")),
         "channels": c3.number_input(t("home.calc_channels"), 1, 16, 3, key="home_c",
-                                    help=t("home.calc_channels_help")),
+                                    bind="query-params", help=t("home.calc_channels_help")),
         "units": c1.number_input(t("home.calc_units"), 1, 100_000, 100, key="home_units",
-                                 help=t("home.calc_units_help")),
+                                 bind="query-params", help=t("home.calc_units_help")),
         "kernels": c2.number_input(t("home.calc_kernels"), 1, 1024, 6, key="home_k",
-                                   help=t("home.calc_kernels_help")),
-        "ksize": c3.number_input(t("home.calc_ksize"), 1, 15, 5, key="home_f",
+                                   bind="query-params", help=t("home.calc_kernels_help")),
+        "ksize": c3.number_input(t("home.calc_ksize"), 1, 15, 5, key="home_f", bind="query-params",
                                  help=t("home.calc_ksize_help")),
     }
 
@@ -126,13 +126,13 @@ def sharing_section() -> None:
     labels = {k: t(f"home.pattern_{k}") for k in PATTERNS}
     pattern = c1.selectbox(t("home.share_pattern"), list(PATTERNS), key="home_pattern",
                            format_func=labels.get,
-                           help=t("home.share_pattern_help"))
-    copies = c2.slider(t("home.share_copies"), 1, 6, 3, key="home_copies",
+                           bind="query-params", help=t("home.share_pattern_help"))
+    copies = c2.slider(t("home.share_copies"), 1, 6, 3, key="home_copies", bind="query-params",
                        help=t("home.share_copies_help"))
-    seed = c3.number_input(t("home.share_seed"), 0, 9999, 0, key="home_seed",
+    seed = c3.number_input(t("home.share_seed"), 0, 9999, 0, key="home_seed", bind="query-params",
                            help=t("home.share_seed_help"))
     noise = c4.slider(t("home.share_noise"), 0.0, 0.5, 0.0, 0.05, key="home_noise",
-                      help=t("home.share_noise_help"))
+                      bind="query-params", help=t("home.share_noise_help"))
     with guard():
         kernel = PATTERNS[pattern]
         scene, positions = teaching.pattern_scene(24, kernel, copies, seed=int(seed), noise=noise)

@@ -11,7 +11,7 @@ from cnnviz import i18n, images
 from cnnviz import pool_lesson as L
 from cnnviz.viz import pooling as V
 from cnnviz.viz import style
-from ui import image_input
+from ui import image_input, share
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header, why
@@ -71,17 +71,16 @@ RANGES = {"pool_window": ("window", 1, 8, 2), "pool_stride": ("stride", 1, 8, 2)
 
 
 def number(col, key: str, help_key: str) -> int:
-    """A whole-number input whose value lives in session state (so an example can set it).
-    A value out of range (a stride of 0 from a link, ...) gets one sentence and the fallback,
-    instead of Streamlit silently resetting it."""
+    """A whole-number input whose value lives in session state (so an example can set it) and
+    in the link; a value out of range gets one sentence and the fallback."""
     name, lo, hi, fallback = RANGES[key]
     value = st.session_state.setdefault(key, fallback)
     if not L.in_range(value, lo, hi):
         st.warning(t("pooling.err_range", name=t(f"pooling.{name}"), value=value, lo=lo, hi=hi,
                      new=fallback), icon="⚠️")
         st.session_state[key] = fallback
-    return int(col.number_input(t(f"pooling.{name}"), lo, hi, key=key,
-                                help=t(f"pooling.{help_key}")))
+    return int(col.number_input(t(f"pooling.{name}"), lo, hi, fallback, key=key,
+                                bind="query-params", help=t(f"pooling.{help_key}")))
 
 
 def _on_example() -> None:
@@ -93,12 +92,12 @@ def grid_controls(examples: dict[str, np.ndarray]) -> dict:
     """The map (an example, editable cell by cell) and the window, stride and padding."""
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     example = c1.selectbox(t("pooling.example"), list(examples), key="pool_example",
-                           format_func=names_in("example_"),
+                           format_func=names_in("example_"), bind="query-params",
                            on_change=_on_example, help=t("pooling.example_help"))
     window = number(c2, "pool_window", "window_help")
     stride = number(c3, "pool_stride", "stride_help")
     padding = number(c4, "pool_padding", "padding_help")
-    base = examples[example]
+    base = share.grid_base("pool_grid", example, examples[example], max_rows=12, max_cols=12)
     with st.expander(t("pooling.edit")):
         st.caption(t("pooling.edit_help"))
         cols = [str(j) for j in range(base.shape[1])]
@@ -113,7 +112,7 @@ def grid_controls(examples: dict[str, np.ndarray]) -> dict:
     else:
         st.session_state[valid_key] = grid.tolist()
     return {"example": example, "window": window, "stride": stride, "padding": padding,
-            "grid": grid.tolist()}
+            "grid": share.grid_to_link("pool_grid", grid, examples[example]).tolist()}
 
 
 def size_formula(info: dict, size: int, f: int, p: int, axis: str) -> str:
@@ -186,12 +185,13 @@ def feature_controls() -> dict:
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
     names = c1.multiselect(t("pooling.fm_kernels"), list(L.KERNELS), default=list(L.KERNELS),
                            format_func=names_in("kernel_"), key="pool_fm_kernels",
-                           help=t("pooling.fm_kernels_help"))
+                           bind="query-params", help=t("pooling.fm_kernels_help"))
     window = number(c2, "pool_fm_window", "fm_window_help")
     stride = number(c3, "pool_fm_stride", "stride_help")
-    mode = c4.radio(t("pooling.fm_mode"), MODES, key="pool_fm_mode",
+    mode = c4.radio(t("pooling.fm_mode"), MODES, key="pool_fm_mode", bind="query-params",
                     format_func=names_in("", "_pooling"), help=t("pooling.fm_mode_help"))
-    relu = c4.toggle(t("pooling.fm_relu"), True, key="pool_fm_relu", help=t("pooling.fm_relu_help"))
+    relu = c4.toggle(t("pooling.fm_relu"), True, key="pool_fm_relu", bind="query-params",
+                     help=t("pooling.fm_relu_help"))
     return {"kernels": list(names), "window": window, "stride": stride, "mode": mode,
             "relu": bool(relu)}
 
@@ -231,10 +231,10 @@ def tolerance_section(gray: np.ndarray, s: dict) -> None:
     st.markdown(t("pooling.tol_intro", window=s["window"], stride=s["stride"]))
     c1, c2 = st.columns([3, 1])
     shift = c1.slider(t("pooling.tol_shift"), 0, L.MAX_SHIFT, 1, key="pool_shift",
-                      help=t("pooling.tol_shift_help"))
+                      bind="query-params", help=t("pooling.tol_shift_help"))
     direction = c2.selectbox(t("pooling.tol_dir"), list(L.DIRECTIONS), key="pool_shift_dir",
                              format_func=names_in("dir_"),
-                             help=t("pooling.tol_dir_help"))
+                             bind="query-params", help=t("pooling.tol_dir_help"))
     with guard():
         cropped = (gray.shape[0] - L.MAX_SHIFT, gray.shape[1] - L.MAX_SHIFT)  # see shifted_pair
         if not s["kernels"] or L.check_geometry(*cropped, s["window"], s["stride"], 0):

@@ -72,13 +72,13 @@ def choice(where, name: str, options: list, key: str | None = None, fmt: str | N
     """A translated segmented control (labels fixed during the run: AppTest re-reads them)."""
     labels = {o: t(f"preprocessing.{fmt or name}_{o}") for o in options}
     return where.segmented_control(t(f"preprocessing.{name}"), options, default=options[0],
-                                   required=True, key=key or f"prep_{name}",
+                                   required=True, key=key or f"prep_{name}", bind="query-params",
                                    format_func=labels.get, help=t(f"preprocessing.{name}_help"))
 
 
 def slider(where, name: str, lo, hi, value, step, help_key: str | None = None):
     return where.slider(t(f"preprocessing.{name}"), lo, hi, value, step, key=f"prep_{name}",
-                        help=t(f"preprocessing.{help_key or name}_help"))
+                        bind="query-params", help=t(f"preprocessing.{help_key or name}_help"))
 
 
 def explain(name: str) -> None:
@@ -98,13 +98,13 @@ def story_controls() -> dict:
          "norm": choice(c2, "norm", ["minmax", "std"])}
     cols = st.columns(4)
     seed = {"label": t("preprocessing.seed"), "min_value": 0, "max_value": 9999, "value": 0,
-            "key": "prep_seed", "help": t("preprocessing.seed_help")}
+            "key": "prep_seed", "help": t("preprocessing.seed_help"), "bind": "query-params"}
     if s["source"] == "image":
         s["pair"] = cols[0].selectbox(t("preprocessing.pair"), list(PAIRS), key="prep_pair",
                                       format_func=lambda k: f"{k[0]} – {k[1]}",
-                                      help=t("preprocessing.pair_help"))
+                                      bind="query-params", help=t("preprocessing.pair_help"))
         s["pixels"] = cols[1].select_slider(t("preprocessing.pixels"), N_PIXELS, value=2000,
-                                            key="prep_pixels", help=t("preprocessing.pixels_help"))
+            key="prep_pixels", bind="query-params", help=t("preprocessing.pixels_help"))
         s["seed"] = int(cols[2].number_input(**seed))
         return s
     s["mean_x"] = slider(cols[0], "mean_x", -5.0, 5.0, 2.0, 0.5, help_key="mean")
@@ -117,7 +117,7 @@ def story_controls() -> dict:
     else:
         s["angle"] = slider(cols[2], "angle", -90, 90, 30, 5)
     s["n"] = cols[3].select_slider(t("preprocessing.n"), N_POINTS, value=500, key="prep_n",
-                                   help=t("preprocessing.n_help"))
+                                   bind="query-params", help=t("preprocessing.n_help"))
     s["seed"] = int(cols[3].number_input(**seed))
     return s
 
@@ -251,8 +251,8 @@ def zca_section() -> None:
     st.markdown(t("preprocessing.zca_intro"))
     c1, c2 = st.columns([2, 3])
     source = choice(c1, "zca_source", ["picture", "digits"])
-    eps = c2.select_slider(t("preprocessing.eps"), EPS_OPTIONS, value=EPS_OPTIONS[8],
-                           key="prep_eps", format_func=style.fmt, help=t("preprocessing.eps_help"))
+    eps = c2.select_slider(t("preprocessing.eps"), EPS_OPTIONS, EPS_OPTIONS[8], style.fmt,
+                           key="prep_eps", bind="query-params", help=t("preprocessing.eps_help"))
     with guard():
         gray = images.to_gray(small_image()) if source == "picture" else None
         z = zca(source, gray, float(eps))

@@ -93,8 +93,11 @@ def sidebar() -> None:
     samples = _samples()
     names = [s["name"] for s in samples] + [UPLOAD]
     titles = {s["name"]: _sample_title(s) for s in samples} | {UPLOAD: t("images.upload_option")}
-    st.selectbox(t("images.source"), names, format_func=titles.get, key="img_choice",
-                 on_change=_on_choice, help=t("images.source_help"))
+    choice = st.selectbox(t("images.source"), names, format_func=titles.get, key="img_choice",
+                          on_change=_on_choice, bind="query-params", help=t("images.source_help"))
+    if choice != UPLOAD and not st.session_state.get("image_error") \
+            and st.session_state.get("image", {}).get("label") != choice:
+        _load_sample(choice)  # a sample named in the link (on_change does not fire for it)
     if st.session_state.get("img_choice") == UPLOAD:
         file = st.file_uploader(t("images.upload"), type=UPLOAD_TYPES, key="img",
                                 help=t("images.upload_help", mb=10))
@@ -103,7 +106,7 @@ def sidebar() -> None:
     if err is not None:
         st.warning(message_for(err), icon="⚠️")
     st.select_slider(t("images.work_size"), options=WORK_SIZES, value=DEFAULT_WORK_SIZE,
-                     key="work_size", help=t("images.work_size_help"))
+                     key="work_size", bind="query-params", help=t("images.work_size_help"))
     img = st.session_state.get("image")
     if img is not None:
         work = working_image()
