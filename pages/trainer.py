@@ -35,63 +35,68 @@ from ui.trainer_live import collect, live_section, start_single
 header("trainer")
 collect()  # a run that ended while another page was open joins the history now
 
-st.header(t("trainer.sec_data"))
-dataset = DEFAULTS["tr_data"]
-with guard():
-    dataset = data_controls()
+with st.container(key="tr_sec_data"):
+    st.header(t("trainer.sec_data"))
+    dataset = DEFAULTS["tr_data"]
+    with guard():
+        dataset = data_controls()
 
-st.header(t("trainer.sec_net"))
-st.markdown(t("trainer.net_intro"))
-spec, problem = dict(models.DEFAULT_SPEC, dataset=dataset), None
-with guard():
-    spec = network_controls(dataset)
-    problem = shape_table(spec)
-why("trainer.why_net")
+with st.container(key="tr_sec_net"):
+    st.header(t("trainer.sec_net"))
+    st.markdown(t("trainer.net_intro"))
+    spec, problem = dict(models.DEFAULT_SPEC, dataset=dataset), None
+    with guard():
+        spec = network_controls(dataset)
+        problem = shape_table(spec)
+    why("trainer.why_net")
 
-st.header(t("trainer.sec_train"))
-settings = {"optimizer": "momentum", "lr": 0.05, "batch_size": 32, "epochs": 10, "seed": 0,
-            "slow": False}
-with guard():
-    settings = training_controls()
+with st.container(key="tr_sec_train"):
+    st.header(t("trainer.sec_train"))
+    settings = {"optimizer": "momentum", "lr": 0.05, "batch_size": 32, "epochs": 10, "seed": 0,
+                "slow": False}
+    with guard():
+        settings = training_controls()
 
+    def start(paused: bool = False) -> None:
+        start_single(spec, settings, paused)
 
-def start(paused: bool = False) -> None:
-    start_single(spec, settings, paused)
+    with guard():
+        live_section("single", start, blocked=problem is not None)
+    why("trainer.why_train")
 
+with st.container(key="tr_sec_compare"):
+    st.header(t("trainer.sec_compare"))
+    st.markdown(t("trainer.compare_intro"))
+    with guard():
+        compare_section(spec, settings, blocked=problem is not None)
+    st.subheader(t("trainer.sec_history"))
+    with guard():
+        history_section()
+    why("trainer.why_compare")
 
-with guard():
-    live_section("single", start, blocked=problem is not None)
-why("trainer.why_train")
+with st.container(key="tr_sec_inspect"):
+    st.header(t("trainer.sec_inspect"))
+    run, model = None, None
+    with guard():
+        run = pick_run()
+        model = model_for(run) if run is not None else None
+    if model is not None:
+        st.subheader(t("trainer.sec_kernels"))
+        with guard():
+            kernels_section(run, model)
+        st.subheader(t("trainer.sec_example"))
+        with guard():
+            example_section(run, model)
+        st.subheader(t("trainer.sec_errors"))
+        with guard():
+            errors_section(run, model)
+        why("trainer.why_inspect")
 
-st.header(t("trainer.sec_compare"))
-st.markdown(t("trainer.compare_intro"))
-with guard():
-    compare_section(spec, settings, blocked=problem is not None)
-st.subheader(t("trainer.sec_history"))
-with guard():
-    history_section()
-why("trainer.why_compare")
-
-st.header(t("trainer.sec_inspect"))
-run, model = None, None
-with guard():
-    run = pick_run()
-    model = model_for(run) if run is not None else None
 if model is not None:
-    st.subheader(t("trainer.sec_kernels"))
-    with guard():
-        kernels_section(model)
-    st.subheader(t("trainer.sec_example"))
-    with guard():
-        example_section(run, model)
-    st.subheader(t("trainer.sec_errors"))
-    with guard():
-        errors_section(run, model)
-    why("trainer.why_inspect")
-
-    st.header(t("trainer.sec_use"))
-    with guard():
-        use_section(run, model)
-    st.subheader(t("trainer.sec_download"))
-    with guard():
-        download_section(run, model)
+    with st.container(key="tr_sec_use"):
+        st.header(t("trainer.sec_use"))
+        with guard():
+            use_section(run, model)
+        st.subheader(t("trainer.sec_download"))
+        with guard():
+            download_section(run, model)

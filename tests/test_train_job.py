@@ -218,3 +218,19 @@ def test_env_bounds_are_clamped(monkeypatch):
 @pytest.mark.parametrize("epochs", [tj.MAX_EPOCHS + 10])
 def test_epochs_are_bounded(epochs):
     assert member(epochs=epochs).epochs == tj.MAX_EPOCHS
+
+
+def test_train_accuracy_curve_is_per_window_not_running_per_epoch():
+    snap = finished(job_of(member(epochs=1, batch_size=128)).start())
+    m = snap["members"][0]
+    acc = np.asarray(m["curves"]["train_acc"])
+    assert len(acc) == 16  # 16 batches, one point each (16 points per epoch at most)
+    weights = np.full(16, 128.0)
+    weights[-1] = 2000 - 15 * 128  # the last batch is smaller
+    # the batch accuracies add back up to the epoch's accuracy reported by fit
+    assert np.sum(acc * weights) / weights.sum() == pytest.approx(m["train_acc"], abs=1e-9)
+    correct = acc[:-1] * 128  # whole numbers of right answers per batch
+    np.testing.assert_allclose(correct, np.round(correct), atol=1e-9)
+    # with 63 batches an epoch, a point averages 3 of them
+    snap = finished(job_of(member(epochs=1)).start())
+    assert len(snap["members"][0]["curves"]["x"]) == 21

@@ -67,6 +67,9 @@ SLOW_STEP_SECONDS = 0.04
 EVALS_PER_EPOCH = 2
 THRESHOLD = 0.95
 
+#: A usual learning rate per optimizer (the page sets it when the optimizer changes).
+USUAL_LR = {"sgd": 0.2, "momentum": 0.05, "adam": 5e-3}
+
 #: Final reasons a job ends with.
 ENDINGS = ("done", "stopped", "diverged", "timeout", "abandoned", "error")
 
@@ -128,12 +131,14 @@ class Member:
         self.model: nn.Sequential | None = model
         n_train = len(dataset.y_train)
         batch = int(settings["batch_size"])
+        self._n_train, self._batch = n_train, batch
         self.epochs = min(int(settings["epochs"]), MAX_EPOCHS)
         self.per_epoch = math.ceil(n_train / batch)
         self.total_steps = self.per_epoch * self.epochs
-        # One point per step at first; when a curve is full, pairs of points are averaged
-        # and a point then covers twice as many steps, so curves stay short and smooth.
-        self.stride = 1
+        # About 16 points per epoch at first (a point averages its steps); when a curve is
+        # full, pairs of points are averaged and a point covers twice as many steps, so
+        # curves stay short and smooth.
+        self.stride = max(1, self.per_epoch // 16)
         # test accuracy mid-epoch (measured here) and at each epoch's end (measured by fit)
         self.mid_epoch = self.per_epoch // 2 if self.per_epoch >= 4 else None
         kind, momentum = _OPTIMIZERS[settings["optimizer"]]
@@ -156,6 +161,10 @@ class Member:
                                        "test_acc": [], "grad_x": [], "grad": {}}
         self._win_loss, self._win_n = 0.0, 0
         self._win_grad: dict[str, float] = {}
+        # training accuracy over the same window as the loss (fit reports a running accuracy
+        # since the epoch began, which jumps at every epoch boundary)
+        self._win_correct, self._win_seen = 0, 0
+        self._epoch_correct, self._epoch_seen = 0, 0
         self._measured = False
 
     @property
@@ -211,6 +220,15 @@ class Member:
         for name, value in rec.grad_norms.items():
             self._win_grad[name] = self._win_grad.get(name, 0.0) + value
         self.train_acc = rec.train_acc
+        if rec.train_acc is not None:
+            in_epoch = rec.step - (rec.step - 1) // self.per_epoch * self.per_epoch
+            seen = min(in_epoch * self._batch, self._n_train)
+            correct = round(rec.train_acc * seen)
+            if in_epoch == 1:
+                self._epoch_correct, self._epoch_seen = 0, 0
+            self._win_correct += correct - self._epoch_correct
+            self._win_seen += seen - self._epoch_seen
+            self._epoch_correct, self._epoch_seen = correct, seen
         measured, self._measured = rec.kind == "epoch" or self._measured, False
         if measured and rec.test_acc is not None:
             self.test_acc = rec.test_acc
@@ -229,12 +247,14 @@ class Member:
             self.loss = self._win_loss / self._win_n
             c["x"].append(rec.epoch)
             c["loss"].append(self.loss)
-            c["train_acc"].append(rec.train_acc if rec.train_acc is not None else math.nan)
+            c["train_acc"].append(self._win_correct / self._win_seen if self._win_seen
+                                  else math.nan)
         if self._win_grad and self._win_n:
             c["grad_x"].append(rec.epoch)
             for name, total in self._win_grad.items():
                 c["grad"].setdefault(name, []).append(total / self._win_n)
         self._win_loss, self._win_n, self._win_grad = 0.0, 0, {}
+        self._win_correct, self._win_seen = 0, 0
 
     def _decimate(self) -> None:
         """Halve the curves: average each pair of points (x: the later one)."""
@@ -261,6 +281,7 @@ class Member:
         return {
             "label": self.label, "activation": self.activation, "status": self.status,
             "step": self.step, "epoch": self.epoch, "epochs": self.epochs,
+            "optimizer": self.settings["optimizer"], "lr": float(self.settings["lr"]),
             "progress": self.progress, "total_steps": self.total_steps,
             "loss": self.loss, "train_acc": self.train_acc, "test_acc": self.test_acc,
             "seconds": self.seconds, "time95": self.time95, "epoch95": self.epoch95,

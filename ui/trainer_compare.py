@@ -84,7 +84,7 @@ def history_section() -> None:
     items = [{"activation": by_id[n]["spec"]["activation"], "curves": by_id[n]["curves"]}
              for n in chosen]
     names = [f"#{n} {act_name(by_id[n]['spec']['activation'])}" for n in chosen]
-    curve_figures(items, names, key="tr_overlay_fig")
+    curve_figures(items, names, key="tr_overlay_fig", cache=("overlay", *chosen))
 
 
 def compare_section(spec: dict[str, Any], settings: dict[str, Any], blocked: bool) -> None:

@@ -18,13 +18,12 @@ from cnnviz import i18n, models
 from cnnviz.viz import style
 from cnnviz.viz import trainer as tv
 from ui.lang import current, t
-from ui.train_job import MAX_EPOCHS
+from ui.train_job import MAX_EPOCHS, USUAL_LR
+from ui.trainer_live import memo
 
 SAVED = "_tr_saved"
 LR_OPTIONS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0,
               5.0, 10.0]
-#: A sensible learning rate per optimizer, set when the student switches optimizer.
-LR_FOR = {"sgd": 0.2, "momentum": 0.05, "adam": 5e-3}
 OPTIMIZERS = ("sgd", "momentum", "adam")
 BATCHES = [8, 16, 32, 64, 128]
 DEFAULTS: dict[str, Any] = {
@@ -65,7 +64,7 @@ def class_names(ds) -> tuple[str, ...]:
 def data_controls() -> str:
     """Choose the data set; show a preview per class and the sizes. Returns its name."""
     keep("tr_data", DEFAULTS["tr_data"])
-    left, right = st.columns([1, 3])
+    left, right = st.columns([1, 2])
     with left:
         name = st.radio(t("trainer.data"), ["shapes", "digits"], key="tr_data",
                         format_func=labeller("trainer.data_"),
@@ -77,18 +76,17 @@ def data_controls() -> str:
         st.caption(t("trainer.data_sizes", train=len(ds.y_train), test=len(ds.y_test),
                      h=side, w=side))
     with right:
-        st.plotly_chart(_preview(name, current()), key="tr_preview")
+        lang = current()
+        st.plotly_chart(memo(("preview", name, lang), lambda: _preview(name, lang)),
+                        key="tr_preview")
     return name
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
 def _preview(name: str, lang: str):
     ds = models.dataset(name)
-    from cnnviz.i18n import t as tr
-
     return tv.preview_figure(ds.x_train, ds.y_train, ds.class_names(lang),
-                             title=tr("trainer.preview_title", lang),
-                             value_label=tr("common.value", lang))
+                             title=i18n.t("trainer.preview_title", lang),
+                             value_label=i18n.t("common.value", lang))
 
 
 def network_controls(dataset: str) -> dict[str, Any]:
@@ -156,7 +154,7 @@ def shape_table(spec: dict[str, Any]) -> models.ArchitectureError | None:
         t("trainer.col_shape"): [" × ".join(str(s) for s in r["shape"]) for r in rows],
         t("trainer.col_params"): [f"{r['params']:,}" for r in rows],
     })  # fmt: skip
-    st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 4)
+    st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
     total = sum(r["params"] for r in rows)
     fc_in = rows[-2]["shape"][0]
     st.caption(t("trainer.table_note", total=f"{total:,}", features=f"{fc_in:,}"))
@@ -165,9 +163,9 @@ def shape_table(spec: dict[str, Any]) -> models.ArchitectureError | None:
 
 def _on_opt() -> None:
     opt = st.session_state.get("tr_opt")
-    if opt in LR_FOR:
-        st.session_state["tr_lr"] = LR_FOR[opt]
-        save("tr_lr", LR_FOR[opt])
+    if opt in USUAL_LR:
+        st.session_state["tr_lr"] = USUAL_LR[opt]
+        save("tr_lr", USUAL_LR[opt])
 
 
 def training_controls() -> dict[str, Any]:

@@ -9,10 +9,12 @@ run's saved weights), ``_tr_eval`` ((run number, predictions, probabilities) on 
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnnviz import datasets, models, train
 from cnnviz.viz import figures, style
@@ -20,10 +22,10 @@ from cnnviz.viz import trainer as tv
 from ui import image_input
 from ui.lang import current, t
 from ui.trainer_controls import keep, save
-from ui.trainer_live import run_label, runs
+from ui.trainer_live import memo, run_label, runs
 
 MODEL, EVAL, SEEN = "_tr_model", "_tr_eval", "_tr_seen"
-MAX_MISTAKES = 16
+MAX_MISTAKES = 12
 
 
 def pick_run() -> dict[str, Any] | None:
@@ -34,9 +36,11 @@ def pick_run() -> dict[str, Any] | None:
         return None
     by_id = {r["n"]: r for r in done}
     ids = list(by_id)
-    if st.session_state.get(SEEN) != ids[-1]:  # a new run arrived: show it
+    seen = st.session_state.get(SEEN) or 0
+    if ids[-1] > seen:  # new runs arrived: show the best of them (a race's winner)
         st.session_state[SEEN] = ids[-1]
-        st.session_state["tr_inspect"] = ids[-1]
+        fresh = [r for r in done if r["n"] > seen]
+        st.session_state["tr_inspect"] = max(fresh, key=lambda r: r["final"]["test_acc"] or 0)["n"]
     keep("tr_inspect", ids[-1])
     if st.session_state["tr_inspect"] not in by_id:
         st.session_state["tr_inspect"] = ids[-1]
@@ -69,110 +73,172 @@ def _evaluation(run: dict[str, Any], model) -> tuple[np.ndarray, np.ndarray]:
     return preds, probs
 
 
-def kernels_section(model) -> None:
+def kernels_section(run: dict[str, Any], model) -> None:
     w = model.layers[0].params["weight"]
     k = w.shape[-1]
-    st.plotly_chart(tv.mosaic_figure(
-        w[:, 0], title=t("trainer.kernels_title", n=w.shape[0], k=k), cols=8, signed=True,
-        tile_label=t("trainer.kernel_word"), value_label=t("trainer.weight"),
-        cell_px=34 if k <= 3 else 22), key="tr_kernels")  # fmt: skip
+    st.plotly_chart(memo(("fig_kernels", run["n"], current()), lambda: tv.mosaic_figure(
+        w[:, 0], title=t("trainer.kernels_title", n=w.shape[0], k=k), cols=4 if k in (3, 5) else 8,
+        signed=True, tile_label=t("trainer.kernel_word"), value_label=t("trainer.weight"),
+        width_px=900, max_height=520)), key="tr_kernels")  # fmt: skip
     st.caption(t("trainer.kernels_note"))
 
 
+@st.fragment
 def example_section(run: dict[str, Any], model) -> None:
-    """One test picture through every layer, up to the softmax."""
+    """One test picture through every layer, up to the softmax (a fragment: choosing another
+    picture or layer redraws only this part)."""
     ds = models.dataset(run["spec"]["dataset"])
-    names = ds.class_names(current())
+    lang = current()
+    names = ds.class_names(lang)
     preds, probs = _evaluation(run, model)
     keep("tr_example", 0)
     if st.session_state["tr_example"] >= len(ds.y_test):
         st.session_state["tr_example"] = 0
-    i = int(st.number_input(t("trainer.example"), 0, len(ds.y_test) - 1, step=1,
+    spatial = ["input"] + [n for n, shape, _ in _shapes(run) if len(shape) == 3]
+    views = spatial + ["flatten", "fc"]
+    keep("tr_layer", "conv1")
+    if st.session_state["tr_layer"] not in views:
+        st.session_state["tr_layer"] = "conv1"
+    labels = {"input": t("common.input"), "flatten": t("trainer.tab_flatten"),
+              "fc": t("trainer.tab_fc")}  # in this run's language
+    c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+    i = int(c1.number_input(t("trainer.example"), 0, len(ds.y_test) - 1, step=1,
                             key="tr_example", help=t("trainer.example_help")))
+    view = st.segmented_control(
+        t("trainer.layer"), views, key="tr_layer", required=True, help=t("trainer.layer_help"),
+        format_func=lambda v: labels.get(v, v))
     save("tr_example", i)
-    x = ds.x_test[i : i + 1]
-    outs = models.trace(model, x)
-    models.drop_caches(model)
+    save("tr_layer", view)
     truth, guess = names[int(ds.y_test[i])], names[int(preds[i])]
-    st.markdown(t("trainer.example_verdict", truth=truth, guess=guess,
+    c2.markdown(t("trainer.example_verdict", truth=truth, guess=guess,
                   p=f"{100 * probs[i, preds[i]]:.1f}%",
-                  mark="✅" if preds[i] == ds.y_test[i] else "❌"))
-    maps = [("input", x[0])] + [(n, o[0]) for n, o in outs if o.ndim == 4]
-    flat = next(o[0] for n, o in outs if n.startswith("flatten"))
-    logits = outs[-1][1][0]
-    tabs = st.tabs([n for n, _ in maps] + [t("trainer.tab_flatten"), t("trainer.tab_fc")])
-    for tab, (name, arr) in zip(tabs, maps, strict=False):
-        with tab:
-            st.plotly_chart(tv.mosaic_figure(
-                arr, title=t("trainer.maps_title", name=name, c=arr.shape[0], h=arr.shape[1],
-                             w=arr.shape[2]),
-                cols=8, tile_label=t("trainer.channel"), value_label=t("common.value"),
-                text=False, cell_px=14 if arr.shape[1] > 8 else 24), key=f"tr_map_{name}")
-    last = maps[-1][1]
-    with tabs[-2]:
-        st.plotly_chart(tv.vector_figure(
-            flat, title=t("trainer.flat_title", d=flat.size, c=last.shape[0], h=last.shape[1],
-                          w=last.shape[2]),
-            x_title=t("trainer.axis_index"), y_title=t("common.value"),
-            boundaries=range(0, flat.size, last.shape[1] * last.shape[2])), key="tr_flat")
-        st.caption(t("trainer.flat_note"))
-    with tabs[-1]:
-        c1, c2 = st.columns(2)
+                  mark=":green[:material/check_circle:]" if preds[i] == ds.y_test[i]
+                  else ":red[:material/cancel:]"))
+    key = (run["n"], i, view, lang)
+    if view == "fc":
+        logits, _ = memo(("logits",) + key[:2], lambda: _outputs(run, model, ds, i))
         top = int(np.argmax(logits))
-        c1.plotly_chart(tv.bars_figure(logits, names, title=t("trainer.logits_title"),
-                                       y_title=t("trainer.axis_logit"), highlight=top),
-                        key="tr_logits")
-        c2.plotly_chart(tv.bars_figure(models.softmax(logits), names,
-                                       title=t("trainer.softmax_title"),
-                                       y_title=t("trainer.axis_prob"), percent=True,
-                                       highlight=top), key="tr_softmax")
-        st.caption(t("trainer.fc_note", d=flat.size))
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(memo(("fig_logits",) + key, lambda: tv.bars_figure(
+            logits, names, title=t("trainer.logits_title"), y_title=t("trainer.axis_logit"),
+            highlight=top)), key="tr_logits")  # fmt: skip
+        c2.plotly_chart(memo(("fig_softmax",) + key, lambda: tv.bars_figure(
+            models.softmax(logits), names, title=t("trainer.softmax_title"),
+            y_title=t("trainer.axis_prob"), percent=True, highlight=top)), key="tr_softmax")
+        st.caption(t("trainer.fc_note", d=model.layers[-1].in_features))
+    elif view == "flatten":
+        st.plotly_chart(memo(("fig_flat",) + key, lambda: _flat_figure(run, model, ds, i)),
+                        key="tr_flat")
+        st.caption(t("trainer.flat_note"))
+    else:
+        st.plotly_chart(memo(("fig_map",) + key, lambda: _map_figure(model, ds, i, view)),
+                        key="tr_map")
+        st.caption(t(f"trainer.maps_note_{_kind(view)}"))
+
+
+def _shapes(run: dict[str, Any]) -> list[tuple[str, tuple, int]]:
+    rows = models.layer_table(run["spec"])[1:]
+    return [(r["name"], r["shape"], r["params"]) for r in rows]
+
+
+def _kind(name: str) -> str:
+    for prefix, kind in (("conv", "conv"), ("maxpool", "pool"), ("avgpool", "pool"),
+                         ("input", "input")):
+        if name.startswith(prefix):
+            return kind
+    return "act"
+
+
+def _outputs(run, model, ds, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(logits, flattened vector) of test picture ``i``."""
+    outs = dict(models.trace(model, ds.x_test[i : i + 1]))
+    models.drop_caches(model)
+    flat = next(v for k, v in outs.items() if k.startswith("flatten"))
+    return list(outs.values())[-1][0], flat[0]
+
+
+def _map_figure(model, ds, i: int, view: str):
+    x = ds.x_test[i : i + 1]
+    arr = x[0] if view == "input" else dict(models.trace(model, x))[view][0]
+    models.drop_caches(model)
+    title = (t("trainer.input_title", h=arr.shape[1], w=arr.shape[2]) if view == "input" else
+             t("trainer.maps_title", name=view, c=arr.shape[0], h=arr.shape[1], w=arr.shape[2]))
+    return tv.mosaic_figure(
+        arr, title=title,
+        cols=8, tile_label=t("trainer.channel"), value_label=t("common.value"), text=False)
+
+
+def _flat_figure(run, model, ds, i: int):
+    _, flat = memo(("logits", run["n"], i), lambda: _outputs(run, model, ds, i))
+    c, h, w = next(s for n, s, _ in reversed(_shapes(run)) if len(s) == 3)
+    return tv.vector_figure(
+        flat, title=t("trainer.flat_title", d=flat.size, c=c, h=h, w=w),
+        x_title=t("trainer.axis_index"), y_title=t("common.value"),
+        boundaries=range(0, flat.size, h * w))  # fmt: skip
 
 
 def errors_section(run: dict[str, Any], model) -> None:
     ds = models.dataset(run["spec"]["dataset"])
-    names = ds.class_names(current())
+    lang = current()
+    names = ds.class_names(lang)
     preds, _ = _evaluation(run, model)
     cm = train.confusion_matrix(ds.y_test, preds, len(names))
-    c1, c2 = st.columns([2, 3])
-    c1.plotly_chart(tv.confusion_figure(cm, names, title=t("trainer.cm_title"),
-                                        x_title=t("trainer.cm_pred"), y_title=t("trainer.cm_true"),
-                                        count_label=t("trainer.cm_count")), key="tr_cm")
+    c1, c2 = st.columns([1, 1], vertical_alignment="center")
+    c1.plotly_chart(memo(("fig_cm", run["n"], lang), lambda: tv.confusion_figure(
+        cm, names, title=t("trainer.cm_title"), x_title=t("trainer.cm_pred"),
+        y_title=t("trainer.cm_true"), count_label=t("trainer.cm_count"))), key="tr_cm")
     wrong = np.flatnonzero(preds != ds.y_test)
-    with c2:
-        if wrong.size == 0:
-            st.success(t("trainer.no_mistakes", n=len(preds)), icon="✅")
-            return
-        shown = wrong[:MAX_MISTAKES]
-        captions = [f"#{j}: {names[int(ds.y_test[j])]} → {names[int(preds[j])]}" for j in shown]
-        st.plotly_chart(tv.examples_figure(ds.x_test[shown, 0], captions,
-                                           title=t("trainer.mistakes_title", n=wrong.size,
-                                                   total=len(preds)),
-                                           value_label=t("common.value")), key="tr_mistakes")
-        st.caption(t("trainer.mistakes_note"))
+    if wrong.size == 0:
+        c2.success(t("trainer.no_mistakes", n=len(preds)), icon=":material/check_circle:")
+        return
+    c2.caption(t("trainer.mistakes_note"))
+    shown = wrong[:MAX_MISTAKES]
+    captions = [f"{names[int(ds.y_test[j])]} → {names[int(preds[j])]}" for j in shown]
+    st.plotly_chart(memo(("fig_wrong", run["n"], lang), lambda: tv.examples_figure(
+        ds.x_test[shown, 0], captions,
+        title=t("trainer.mistakes_title", n=wrong.size, total=len(preds)),
+        value_label=t("common.value"))), key="tr_mistakes")  # fmt: skip
 
 
 def use_section(run: dict[str, Any], model) -> None:
     """Classify the shared picture, exactly as prepared for this net's training data."""
     name = run["spec"]["dataset"]
-    names = models.dataset(name).class_names(current())
+    lang = current()
+    names = models.dataset(name).class_names(lang)
     image = image_input.working_image()
-    x = datasets.preprocess_for(name, image)
-    with np.errstate(over="ignore", invalid="ignore"):
-        probs = models.softmax(model.forward(x))[0]
-    models.drop_caches(model)
+    picture = (st.session_state.get("image") or {}).get("serial"), image.shape
+    x, probs = memo(("use", run["n"], picture), lambda: _classify(name, image, model))
     top = int(np.argmax(probs))
     side = x.shape[-1]
     c1, c2, c3 = st.columns([1, 1, 1.4])
-    c1.image(np.clip(image, 0, 1), caption=t("trainer.use_original"), width="stretch")
-    c2.plotly_chart(figures.map_figure(x[0, 0], title=t("trainer.use_sees", s=side),
-                                       signed=False, limit=1.0, hover_label=t("common.value"),
-                                       height=300), key="tr_use_input")
-    c3.plotly_chart(tv.bars_figure(probs, names, title=t("trainer.softmax_title"),
-                                   y_title=t("trainer.axis_prob"), percent=True, highlight=top),
-                    key="tr_use_probs")
+    c1.image(memo(("thumb", picture), lambda: _png(image)), caption=t("trainer.use_original"),
+             width="stretch")
+    c2.plotly_chart(memo(("fig_use_x", run["n"], picture, lang), lambda: figures.map_figure(
+        x[0, 0], title=t("trainer.use_sees", s=side), signed=False, limit=1.0,
+        hover_label=t("common.value"), height=300)), key="tr_use_input")  # fmt: skip
+    c3.plotly_chart(memo(("fig_use_p", run["n"], picture, lang), lambda: tv.bars_figure(
+        probs, names, title=t("trainer.use_probs_title"), y_title=t("trainer.axis_prob"),
+        percent=True, highlight=top)), key="tr_use_probs")  # fmt: skip
     st.markdown(t("trainer.use_verdict", guess=names[top], p=f"{100 * probs[top]:.1f}%"))
     st.caption(t(f"trainer.use_steps_{name}", s=side))
+
+
+def _png(image: np.ndarray, side: int = 200) -> bytes:
+    """A small PNG of the picture, encoded once (st.image would re-encode it every rerun)."""
+    u8 = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    thumb = Image.fromarray(u8)
+    thumb.thumbnail((side, side))
+    buf = io.BytesIO()
+    thumb.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _classify(dataset_name: str, image: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
+    x = datasets.preprocess_for(dataset_name, image)
+    with np.errstate(over="ignore", invalid="ignore"):
+        probs = models.softmax(model.forward(x))[0]
+    models.drop_caches(model)
+    return x, probs
 
 
 def download_section(run: dict[str, Any], model) -> None:

@@ -9,6 +9,7 @@ in the overlay after a comparison).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -17,9 +18,10 @@ from cnnviz import i18n, models
 from cnnviz.viz import style
 from cnnviz.viz import trainer as tv
 from ui.lang import current, t
-from ui.train_job import Member, TrainJob, session_probe
+from ui.train_job import ENDINGS, USUAL_LR, Member, TrainJob, session_probe
 
 JOB, RUNS, COUNTER, TICKING = "_tr_job", "_tr_runs", "_tr_run_n", "_tr_ticking"
+FIGS, MAX_FIGS = "_tr_figs", 48
 OVERLAY_NEXT = "_tr_overlay_next"
 MAX_RUNS = 20
 TICK_SECONDS = 0.5
@@ -32,6 +34,18 @@ def current_job() -> TrainJob | None:
 
 def runs() -> list[dict[str, Any]]:
     return st.session_state.setdefault(RUNS, [])
+
+
+def memo(key: tuple, build: Callable[[], Any]) -> Any:
+    """This user's small cache of built figures (and the arrays behind them), so a rerun
+    caused by another widget does not rebuild what did not change. ``key`` holds everything
+    the result depends on (run number, language, choices); runs never change once kept."""
+    cache = st.session_state.setdefault(FIGS, {})
+    if key not in cache:
+        if len(cache) >= MAX_FIGS:
+            cache.clear()
+        cache[key] = build()
+    return cache[key]
 
 
 def collect() -> bool:
@@ -105,28 +119,40 @@ def colors_for(acts: list[str]) -> list[str]:
     return [style.SERIES[i % len(style.SERIES)] for i in range(len(acts))]
 
 
-def curve_figures(items: list[dict[str, Any]], names: list[str], key: str) -> None:
+def curve_figures(items: list[dict[str, Any]], names: list[str], key: str,
+                  cache: tuple | None = None) -> None:
     """Loss, accuracy (train dotted, test solid) and gradient norms of ``items`` (members'
-    snapshots or history runs, each with ``curves``), side by side."""
-    colors = colors_for([it["activation"] for it in items])
-    loss, acc, grads = [], [], []
-    for it, name, color in zip(items, names, colors, strict=True):
-        c = it["curves"]
-        loss.append({"name": name, "x": c["x"], "y": c["loss"], "color": color})
-        acc.append({"name": f"{name} · {t('trainer.test')}", "x": c["test_x"],
-                    "y": c["test_acc"], "color": color, "dash": tv.DASH["test"]})
-        acc.append({"name": f"{name} · {t('trainer.train')}", "x": c["x"],
-                    "y": c["train_acc"], "color": color, "dash": tv.DASH["train"], "width": 1.6})
-        grads.append({"name": name, "x": c["grad_x"], "grad": c["grad"], "color": color})
-    epoch = t("trainer.axis_epoch")
+    snapshots or history runs, each with ``activation`` and ``curves``), side by side.
+
+    ``cache``: a memo key when the curves can no longer change (finished runs)."""
+
+    def build() -> tuple:
+        colors = colors_for([it["activation"] for it in items])
+        loss, acc, grads = [], [], []
+        for it, name, color in zip(items, names, colors, strict=True):
+            c = it["curves"]
+            loss.append({"name": name, "x": c["x"], "y": c["loss"], "color": color})
+            acc.append({"name": f"{name} · {t('trainer.test')}", "x": c["test_x"],
+                        "y": c["test_acc"], "color": color, "dash": tv.DASH["test"]})
+            acc.append({"name": f"{name} · {t('trainer.train')}", "x": c["x"],
+                        "y": c["train_acc"], "color": color, "dash": tv.DASH["train"],
+                        "width": 1.6})
+            grads.append({"name": name, "x": c["grad_x"], "grad": c["grad"], "color": color})
+        epoch = t("trainer.axis_epoch")
+        return (
+            tv.lines_figure(loss, title=t("trainer.chart_loss"), x_title=epoch,
+                            y_title=t("trainer.axis_loss")),
+            tv.lines_figure(acc, title=t("trainer.chart_acc"), x_title=epoch,
+                            y_title=t("trainer.axis_acc"), y_range=(0, 1.02)),
+            tv.grad_figure(grads, title=t("trainer.chart_grad"), x_title=epoch,
+                           y_title=t("trainer.axis_grad")),
+        )
+
+    loss, acc, grad = memo((*cache, current()), build) if cache else build()
     c1, c2 = st.columns(2)
-    c1.plotly_chart(tv.lines_figure(loss, title=t("trainer.chart_loss"), x_title=epoch,
-                                    y_title=t("trainer.axis_loss")), key=f"{key}_loss")
-    c2.plotly_chart(tv.lines_figure(acc, title=t("trainer.chart_acc"), x_title=epoch,
-                                    y_title=t("trainer.axis_acc"), y_range=(0, 1.02)),
-                    key=f"{key}_acc")
-    st.plotly_chart(tv.grad_figure(grads, title=t("trainer.chart_grad"), x_title=epoch,
-                                   y_title=t("trainer.axis_grad")), key=f"{key}_grad")
+    c1.plotly_chart(loss, key=f"{key}_loss")
+    c2.plotly_chart(acc, key=f"{key}_acc")
+    st.plotly_chart(grad, key=f"{key}_grad")
 
 
 # -- the live panel ------------------------------------------------------------------------------
@@ -151,16 +177,24 @@ def _status(snap: dict[str, Any]) -> None:
     elif state == "done" and snap["kind"] == "single":
         acc = "–" if lead["test_acc"] is None else f"{100 * lead['test_acc']:.1f}%"
         st.success(t("trainer.end_done", acc=acc, epochs=lead["epochs"],
-                     seconds=style.fmt(lead["seconds"])), icon="✅")
+                     seconds=style.fmt(lead["seconds"])), icon=":material/check_circle:")
     elif state == "done":
-        st.success(t("trainer.end_done_cmp"), icon="✅")
+        st.success(t("trainer.end_done_cmp"), icon=":material/check_circle:")
     if (snap["kind"] == "single" and state in ("running", "done") and lead["epoch"] >= 2
             and lead["train_acc"] is not None and lead["train_acc"] < 0.4):
-        st.warning(t("trainer.stalled", epoch=style.fmt(lead["epoch"])), icon="⚠️")
+        st.warning(t(f"trainer.stalled_{_stall_reason(lead)}", epoch=style.fmt(lead["epoch"])),
+                   icon="⚠️")
     for m in members:
         if m["status"] == "diverged" and snap["kind"] == "compare":
             st.warning(t("trainer.member_diverged", act=t(f"trainer.act_{m['activation']}")),
                        icon="⚠️")
+
+
+def _stall_reason(m: dict[str, Any]) -> str:
+    """Why a run may not learn: a learning rate far above the usual one, or sigmoid."""
+    if m["lr"] >= 10 * USUAL_LR[m["optimizer"]]:
+        return "lr"
+    return "sigmoid" if m["activation"] == "sigmoid" else "other"
 
 
 def _metrics(snap: dict[str, Any]) -> None:
@@ -242,10 +276,13 @@ def live_section(where: str, start, blocked: bool) -> None:
             return
         snap = job.snapshot()
         _status(snap)
+        if snap["state"] == "queued" and not any(m["step"] for m in snap["members"]):
+            return  # nothing to draw yet: keep a waiting student's ticks light
         progress = sum(m["progress"] for m in snap["members"]) / len(snap["members"])
         st.progress(min(1.0, progress))
         _metrics(snap)
         names = [t(f"trainer.act_{m['activation']}") for m in snap["members"]]
-        curve_figures(snap["members"], names, key=f"tr_live_{where}")
+        curve_figures(snap["members"], names, key=f"tr_live_{where}",
+                      cache=("live", snap["id"]) if snap["state"] in ENDINGS else None)
 
     panel()
