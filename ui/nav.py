@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # each lesson appears as soon as its page is written. URLs never change; titles are translated.
 PAGES = [
     ("pages/home.py", "nav.home", "", ":material/home:"),
+    ("pages/lesson.py", "nav.lesson", "lesson", ":material/school:"),
     ("pages/preprocessing.py", "nav.preprocessing", "preprocessing", ":material/scatter_plot:"),
     ("pages/convolution.py", "nav.convolution", "convolution", ":material/grid_on:"),
     ("pages/activation.py", "nav.activation", "activation", ":material/show_chart:"),
