@@ -126,7 +126,7 @@ def _pick(maps: list[dict]) -> tuple[dict, int, int]:
     if st.session_state.get("conv_pick_k") not in ks:
         st.session_state["conv_pick_k"] = ks[0]
     c1, c2, c3 = st.columns([1, 2, 2])
-    k = c1.selectbox(t("conv.pick_kernel"), ks, key="conv_pick_k",
+    k = c1.selectbox(t("conv.pick_kernel"), ks, key="conv_pick_k", bind="query-params",
                      format_func=lambda i: t("conv.kernel_n", n=i + 1),
                      help=t("conv.pick_kernel_help"))
     cur = maps[ks.index(k)]
@@ -138,7 +138,8 @@ def _pick(maps: list[dict]) -> tuple[dict, int, int]:
             picks.append(0)
             continue
         picks.append(col.slider(t("conv.pick_row" if name.endswith("r") else "conv.pick_col"),
-                                0, top, key=name, help=t("conv.pick_help")))
+                                0, top, key=name, bind="query-params",
+                                help=t("conv.pick_help")))
     return cur, picks[0], picks[1]
 
 

@@ -22,6 +22,8 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import conv_lesson as L
+from cnnviz import share_codec as codec
+from ui import share
 from ui.lang import t
 
 T = TypeVar("T")
@@ -70,6 +72,7 @@ def _bad(reason: str) -> None:
 def _slide_state() -> dict:
     if "conv_slide" not in st.session_state:
         _load_example("article")
+        share.reapply_preset()  # a teacher preset from the link wins over the example
     return st.session_state["conv_slide"]
 
 
@@ -90,6 +93,24 @@ def _on_example() -> None:
     _load_example(st.session_state["conv_example"])
 
 
+def _from_link(s: dict) -> None:
+    """The grid / kernel of a shared link or a teacher preset (ui/share.py), once."""
+    grid = share.incoming_grid("conv_grid", lambda x: codec.decode_grid(
+        x, min_size=2, max_rows=L.MAX_GRID, max_cols=L.MAX_GRID, limit=L.ABSURD))
+    kernel = share.incoming_grid("conv_kernel", lambda x: codec.decode_grid(
+        x, max_rows=5, max_cols=5, square=True, limit=L.ABSURD))
+    if grid is not None:
+        s["grid"] = s["grid_ok"] = grid
+        st.session_state["conv_rows"], st.session_state["conv_cols"] = grid.shape
+    if kernel is not None:
+        ex = L.example(st.session_state.get("conv_example", "article"))
+        same = ex["kernel"].shape == kernel.shape and np.allclose(ex["kernel"], kernel)
+        s["kernel"], s["kernel_ok"], s["names"] = kernel, kernel, ex["names"] if same else None
+        st.session_state["conv_ksize"] = kernel.shape[0]
+    if grid is not None or kernel is not None:
+        s["ver"] += 1
+
+
 def _on_resize() -> None:
     s = st.session_state["conv_slide"]
     rows, cols = st.session_state["conv_rows"], st.session_state["conv_cols"]
@@ -108,23 +129,28 @@ def slide_controls() -> dict[str, Any]:
     s = _slide_state()
     c1, c2, c3, c4, c5 = st.columns([3, 2, 1, 1, 1])
     c1.selectbox(t("conv.example"), list(L.EXAMPLES), key="conv_example", on_change=_on_example,
-                 format_func=lambda k: t(f"conv.example_{k}"), help=t("conv.example_help"))
+                 format_func=lambda k: t(f"conv.example_{k}"), bind="query-params",
+                 help=t("conv.example_help"))
     speed = c2.select_slider(t("conv.speed"), list(SPEEDS), value="normal", key="conv_speed",
-                             format_func=lambda k: t(f"conv.speed_{k}"), help=t("conv.speed_help"))
-    stride = c3.number_input(t("conv.stride"), 0, 4, key="conv_stride", help=t("conv.stride_help"))
-    padding = c4.number_input(t("conv.padding"), 0, 3, key="conv_padding",
-                              help=t("conv.padding_help"))
-    dilation = c5.number_input(t("conv.dilation"), 1, 3, key="conv_dilation",
-                               help=t("conv.dilation_help"))
+                             format_func=lambda k: t(f"conv.speed_{k}"), bind="query-params",
+                             help=t("conv.speed_help"))
+    # value= is what a fresh session shows (the article's example), so a link can leave it out
+    stride = c3.number_input(t("conv.stride"), 0, 4, 1, key="conv_stride", bind="query-params",
+                             help=t("conv.stride_help"))
+    padding = c4.number_input(t("conv.padding"), 0, 3, 0, key="conv_padding",
+                              bind="query-params", help=t("conv.padding_help"))
+    dilation = c5.number_input(t("conv.dilation"), 1, 3, 1, key="conv_dilation",
+                               bind="query-params", help=t("conv.dilation_help"))
+    _from_link(s)
     with st.expander(t("conv.edit_title")):
         st.caption(t("conv.edit_intro"))
         e1, e2, e3 = st.columns(3)
-        e1.number_input(t("conv.rows"), 2, L.MAX_GRID, key="conv_rows", on_change=_on_resize,
-                        help=t("conv.rows_help", n=L.MAX_GRID))
-        e2.number_input(t("conv.cols"), 2, L.MAX_GRID, key="conv_cols", on_change=_on_resize,
-                        help=t("conv.cols_help", n=L.MAX_GRID))
-        e3.number_input(t("conv.ksize"), 1, 5, key="conv_ksize", on_change=_on_resize,
-                        help=t("conv.ksize_help"))
+        e1.number_input(t("conv.rows"), 2, L.MAX_GRID, 5, key="conv_rows", on_change=_on_resize,
+                        bind="query-params", help=t("conv.rows_help", n=L.MAX_GRID))
+        e2.number_input(t("conv.cols"), 2, L.MAX_GRID, 5, key="conv_cols", on_change=_on_resize,
+                        bind="query-params", help=t("conv.cols_help", n=L.MAX_GRID))
+        e3.number_input(t("conv.ksize"), 1, 5, 3, key="conv_ksize", on_change=_on_resize,
+                        bind="query-params", help=t("conv.ksize_help"))
         g_col, k_col = st.columns([3, 2])
         with g_col:
             st.markdown(f"**{t('conv.input_grid')}**")
@@ -140,6 +166,8 @@ def slide_controls() -> dict[str, Any]:
         s["grid_ok"] = grid
     if kernel is not None:
         s["kernel_ok"] = kernel
+    share.grid_to_link("conv_grid", s["grid_ok"], L.ARTICLE_IMAGE)
+    share.grid_to_link("conv_kernel", s["kernel_ok"], L.ARTICLE_KERNEL)
     return {"grid": s["grid_ok"], "kernel": s["kernel_ok"], "names": s["names"],
             "stride": int(stride), "padding": int(padding), "dilation": int(dilation),
             "duration": SPEEDS[speed]}
@@ -152,16 +180,16 @@ def slide_controls() -> dict[str, Any]:
 
 def rgb_controls() -> dict[str, Any]:
     c1, c2, c3, c4, c5 = st.columns(5)
-    k = c1.number_input(t("conv.rgb_kernels"), 1, 3, 2, key="conv_rgb_k",
+    k = c1.number_input(t("conv.rgb_kernels"), 1, 3, 2, key="conv_rgb_k", bind="query-params",
                         help=t("conv.rgb_kernels_help"))
     follow = c2.selectbox(t("conv.rgb_follow"), list(range(int(k))), key="conv_rgb_follow",
                           format_func=lambda i: t("conv.kernel_n", n=i + 1),
-                          help=t("conv.rgb_follow_help"))
-    stride = c3.number_input(t("conv.stride"), 1, 2, 2, key="conv_rgb_stride",
+                          bind="query-params", help=t("conv.rgb_follow_help"))
+    stride = c3.number_input(t("conv.stride"), 1, 2, 2, key="conv_rgb_stride", bind="query-params",
                              help=t("conv.stride_jump_help"))
     padding = c4.number_input(t("conv.padding"), 0, 1, 1, key="conv_rgb_padding",
-                              help=t("conv.padding_help"))
-    seed = c5.number_input(t("conv.rgb_seed"), 0, 999, 0, key="conv_rgb_seed",
+                              bind="query-params", help=t("conv.padding_help"))
+    seed = c5.number_input(t("conv.rgb_seed"), 0, 999, 0, key="conv_rgb_seed", bind="query-params",
                            help=t("conv.rgb_seed_help"))
     return {"kernels": int(k), "follow": min(int(follow or 0), int(k) - 1),
             "stride": int(stride), "padding": int(padding), "seed": int(seed)}
@@ -181,6 +209,11 @@ def _img_state(k: int) -> dict:
         st.session_state.setdefault(f"conv_img_target_{k}", "all")
         st.session_state.setdefault(f"conv_img_bias_{k}", 0.0)
         base = np.repeat(L.kernel_preset(name, 3)[None], 3, axis=0)
+        linked = share.incoming_grid(f"conv_img_k{k}", lambda x: codec.decode_stack(
+            x, max_rows=L.MAX_KERNEL, max_cols=L.MAX_KERNEL, square=True, limit=L.ABSURD))
+        if linked is not None:  # from a shared link: one channel or three
+            base = np.repeat(linked, 3 // len(linked), axis=0)
+            st.session_state[f"conv_img_size_{k}"] = base.shape[-1]
         states[k] = {"base": base, "ver": 0, "ok": base}
     return states[k]
 
@@ -201,17 +234,20 @@ def _apply_preset(k: int) -> None:
 def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, float, str | None]:
     s = _img_state(k)
     c1, c2, c3, c4 = st.columns(4) if color else (*st.columns(3), None)
-    c1.selectbox(t("conv.preset"), list(L.KERNEL_PRESETS), key=f"conv_img_preset_{k}",
+    first = list(L.KERNEL_PRESETS).index(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)])
+    c1.selectbox(t("conv.preset"), list(L.KERNEL_PRESETS), first, key=f"conv_img_preset_{k}",
                  format_func=lambda p: t(f"conv.preset_{p}"), on_change=_apply_preset, args=(k,),
-                 help=t("conv.preset_help"))
-    c2.number_input(t("conv.ksize"), 1, L.MAX_KERNEL, key=f"conv_img_size_{k}",
-                    on_change=_apply_preset, args=(k,), help=t("conv.img_ksize_help"))
-    bias = c3.number_input(t("conv.bias"), -10.0, 10.0, step=0.1, key=f"conv_img_bias_{k}",
-                           help=t("conv.bias_help"))
+                 bind="query-params", help=t("conv.preset_help"))
+    c2.number_input(t("conv.ksize"), 1, L.MAX_KERNEL, 3, key=f"conv_img_size_{k}",
+                    on_change=_apply_preset, args=(k,), bind="query-params",
+                    help=t("conv.img_ksize_help"))
+    bias = c3.number_input(t("conv.bias"), -10.0, 10.0, 0.0, step=0.1, key=f"conv_img_bias_{k}",
+                           bind="query-params", help=t("conv.bias_help"))
     if color:
         c4.selectbox(t("conv.target"), ["all", *CHANNELS], key=f"conv_img_target_{k}",
                      format_func=lambda c: t("conv.target_all") if c == "all" else c,
-                     on_change=_apply_preset, args=(k,), help=t("conv.target_help"))
+                     on_change=_apply_preset, args=(k,), bind="query-params",
+                     help=t("conv.target_help"))
     chans = range(3) if color else range(1)
     cols = st.columns(3) if color else [st.container()]
     got, reason = [], None
@@ -226,6 +262,8 @@ def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, float, str | None]:
     ker = np.stack(got)
     if reason is None:
         s["ok"] = np.concatenate([ker, s["ok"][len(got):]]) if not color else ker
+    fresh = L.kernel_preset(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)], 3)
+    share.grid_to_link(f"conv_img_k{k}", s["ok"], np.repeat(fresh[None], 3, axis=0))
     return (s["ok"] if color else s["ok"][:1]), float(bias), reason
 
 
@@ -237,14 +275,15 @@ def image_controls(is_color: bool) -> dict[str, Any]:
         st.session_state["conv_img_mode"] = modes[0]
     mode = c1.segmented_control(t("conv.mode"), modes, key="conv_img_mode", required=True,
                                 format_func=lambda m: t(f"conv.mode_{m}"),
-                                help=t("conv.mode_help")) or modes[0]
+                                bind="query-params", help=t("conv.mode_help")) or modes[0]
     count = c2.number_input(t("conv.img_count"), 1, MAX_IMAGE_KERNELS, 1, key="conv_img_count",
-                            help=t("conv.img_count_help"))
-    stride = c3.number_input(t("conv.stride"), 1, 8, 1, key="conv_img_stride",
+                            bind="query-params", help=t("conv.img_count_help"))
+    stride = c3.number_input(t("conv.stride"), 1, 8, 1, key="conv_img_stride", bind="query-params",
                              help=t("conv.stride_jump_help"))
     padding = c4.number_input(t("conv.padding"), 0, 3, 0, key="conv_img_padding",
-                              help=t("conv.padding_help"))
-    flip = c5.toggle(t("conv.flip"), False, key="conv_flip", help=t("conv.flip_help"))
+                              bind="query-params", help=t("conv.padding_help"))
+    flip = c5.toggle(t("conv.flip"), False, key="conv_flip", bind="query-params",
+                     help=t("conv.flip_help"))
     color = mode == "color"
     kernels, biases, reasons = [], [], []
     tabs = st.tabs([t("conv.kernel_n", n=k + 1) for k in range(int(count))])

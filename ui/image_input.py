@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import i18n, images
+from ui import share
 from ui.errors import message_for
 from ui.lang import current, t
 
@@ -95,8 +96,7 @@ def sidebar() -> None:
     titles = {s["name"]: _sample_title(s) for s in samples} | {UPLOAD: t("images.upload_option")}
     choice = st.selectbox(t("images.source"), names, format_func=titles.get, key="img_choice",
                           on_change=_on_choice, bind="query-params", help=t("images.source_help"))
-    if choice != UPLOAD and not st.session_state.get("image_error") \
-            and st.session_state.get("image", {}).get("label") != choice:
+    if share.linked_once("img_choice") and choice != UPLOAD:
         _load_sample(choice)  # a sample named in the link (on_change does not fire for it)
     if st.session_state.get("img_choice") == UPLOAD:
         file = st.file_uploader(t("images.upload"), type=UPLOAD_TYPES, key="img",

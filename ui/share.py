@@ -80,6 +80,23 @@ def begin(page: str) -> None:
     _hide_controls()
 
 
+def linked_once(key: str) -> bool:
+    """True the first time it is asked about ``key`` when the session's first link set it
+    (for widgets whose on_change must also run for a value that came from the link)."""
+    asked = st.session_state.setdefault("_share_asked", set())
+    if key in asked:
+        return False
+    asked.add(key)
+    return key in st.session_state.get(START, {})
+
+
+def reapply_preset() -> None:
+    """For a page that fills session state with its own starting values on its first run:
+    call it right after, so a preset from the link still wins."""
+    for key, value in st.session_state.get(RESYNC, {}).items():
+        st.session_state[key] = value
+
+
 def _resend_lists_after_language_switch() -> None:
     """Lists of options (pills, multiselect) are stored in the URL by their labels: after a
     language switch assign them again so the URL gets the new language's labels (the language
