@@ -10,7 +10,7 @@ import streamlit as st
 from cnnviz import functional as F
 from cnnviz import images, teaching
 from cnnviz.viz import figures, style
-from ui import image_input
+from ui import charts, image_input
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
@@ -48,7 +48,8 @@ def pipeline_section() -> None:
         (maps["relu"], f"RELU {h}×{w}×1", False),
         (maps["pool"], f"POOL {ph}×{pw}×1", False),
     ]
-    st.plotly_chart(figures.maps_row_figure(panels, height=280, hover_label=t("common.value")),
+    st.plotly_chart(charts.figure(figures.maps_row_figure, panels, height=280,
+                                  hover_label=t("common.value")),
                     key="home_pipeline")
     cols = st.columns(len(STAGES))
     for col, (name, page, key) in zip(cols, STAGES, strict=True):
@@ -79,14 +80,19 @@ def calculator_controls() -> dict[str, int]:
     }
 
 
-def counts_figure(fc: teaching.ParamCount, conv: teaching.ParamCount) -> go.Figure:
-    labels = [t("home.calc_fc"), t("home.calc_conv")]
-    values = [fc.total, conv.total]
-    fig = go.Figure(go.Bar(x=labels, y=values, text=[f"{v:,}" for v in values],
+@st.cache_data(max_entries=256, show_spinner=False)  # a Plotly build costs more than the sums
+def counts_spec(labels: tuple[str, str], values: tuple[int, int], axis: str, title: str) -> dict:
+    fig = go.Figure(go.Bar(x=list(labels), y=list(values), text=[f"{v:,}" for v in values],
                            textposition="outside", marker_color=[style.SERIES[1], style.SERIES[0]],
                            hovertemplate="%{x}: %{y:,}<extra></extra>"))
-    fig.update_yaxes(type="log", title=t("home.calc_axis"))
-    return figures.base_layout(fig, t("home.calc_chart_title"), height=360)
+    fig.update_yaxes(type="log", title=axis)
+    return figures.base_layout(fig, title, height=360).to_dict()
+
+
+def counts_figure(fc: teaching.ParamCount, conv: teaching.ParamCount) -> go.Figure:
+    return charts.Prebuilt(counts_spec((t("home.calc_fc"), t("home.calc_conv")),
+                                       (fc.total, conv.total), t("home.calc_axis"),
+                                       t("home.calc_chart_title")))
 
 
 def calculator_section() -> None:
@@ -140,13 +146,13 @@ def sharing_section() -> None:
         fmap = F.conv2d_image(scene, kernel, padding=1)[0]
         peak = float(kernel.sum() * kernel.max())
         a, b, c = st.columns([5, 2, 5])
-        a.plotly_chart(figures.map_figure(scene, title=t("home.share_scene"), signed=None,
-                                          hover_label=t("common.value"), height=360),
+        a.plotly_chart(charts.figure(figures.map_figure, scene, title=t("home.share_scene"),
+                                     signed=None, hover_label=t("common.value"), height=360),
                        key="home_scene")
-        b.plotly_chart(figures.grid_figure(kernel, title=t("home.share_kernel"), signed=False,
-                                           cell_px=40), key="home_kernel")
-        c.plotly_chart(figures.map_figure(fmap, title=t("home.share_map"),
-                                          hover_label=t("common.value"), height=360),
+        b.plotly_chart(charts.figure(figures.grid_figure, kernel, title=t("home.share_kernel"),
+                                     signed=False, cell_px=40), key="home_kernel")
+        c.plotly_chart(charts.figure(figures.map_figure, fmap, title=t("home.share_map"),
+                                     hover_label=t("common.value"), height=360),
                        key="home_fmap")
         st.caption(t("home.share_result", n=len(positions), peak=style.fmt(peak),
                      hits=int(np.sum(fmap >= 0.9 * peak))))

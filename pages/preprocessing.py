@@ -14,7 +14,7 @@ from cnnviz import prep_lesson as L
 from cnnviz import preprocess as P
 from cnnviz.viz import figures, style
 from cnnviz.viz import preprocessing as V
-from ui import image_input
+from ui import charts, image_input
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header
@@ -138,7 +138,8 @@ def story_panels(story: L.Story, labels: tuple[str, str], colors, box: bool) -> 
     ranges = V.story_ranges(story.points, story.covs, story.means, groups)
     for col, name in zip(st.columns(len(L.STAGES)), L.STAGES, strict=True):
         xr, yr = ranges[name]
-        chart(col, V.stage_scatter(
+        chart(col, charts.figure(
+            V.stage_scatter,
             story.points[name], story.covs[name], story.means[name],
             title=t(f"preprocessing.stage_{name}"), colors=colors,
             axis_labels=pcs if name in ("pca", "whitened") else labels, x_range=xr, y_range=yr,
@@ -189,9 +190,9 @@ def rgb3d_section(rgb: np.ndarray, story3: L.Story) -> None:
     if stage in ("pca", "whitened"):
         names = [t("preprocessing.pc", k=k) for k in (1, 2, 3)]
     left, right = st.columns([2, 1])
-    chart(left, V.cloud_3d(pts, V.rgb_strings(rgb), L.axes_segments(pts),
-                           title=t(f"preprocessing.stage_{stage}"), axis_labels=tuple(names),
-                           hover_point=t("preprocessing.point"), cube=stage == "original"),
+    chart(left, charts.figure(V.cloud_3d, pts, V.rgb_strings(rgb), L.axes_segments(pts),
+                              title=t(f"preprocessing.stage_{stage}"), axis_labels=tuple(names),
+                              hover_point=t("preprocessing.point"), cube=stage == "original"),
           "prep_rgb3d")
     right.latex(V.cov_latex(story3.covs[stage]))
     right.caption(t("preprocessing.rgb3d_note", n=len(rgb)))
@@ -210,10 +211,10 @@ def descent_section(story: L.Story) -> None:
 
     panels = [(d, t("preprocessing.descent_panel", name=t(f"preprocessing.stage_{k}"),
                      k=cond(d))) for k, d in paths.items()]
-    chart(st, V.descent_figure(panels, axis_labels=("w₁", "w₂"),
-                               start_label=t("preprocessing.descent_start"),
-                               best_label=t("preprocessing.descent_best"),
-                               step_label=t("preprocessing.descent_step")), "prep_descent")
+    chart(st, charts.figure(V.descent_figure, panels, axis_labels=("w₁", "w₂"),
+                            start_label=t("preprocessing.descent_start"),
+                            best_label=t("preprocessing.descent_best"),
+                            step_label=t("preprocessing.descent_step")), "prep_descent")
     st.caption(t("preprocessing.descent_steps", a=steps(paths["original"]),
                  b=steps(paths["normalized"]), c=steps(paths["whitened"])))
     explain("why_centering")
@@ -232,16 +233,18 @@ def image_section() -> None:
         for col, name in zip(st.columns(3), hists, strict=True):
             arr = stages.stage(name)
             shown = arr if name == "original" else L.display_signed(arr)
-            chart(col, figures.image_figure(shown, title=t(f"preprocessing.img_{name}"),
-                                            height=280), f"prep_img_{name}")
+            chart(col, charts.figure(figures.image_figure, shown,
+                                     title=t(f"preprocessing.img_{name}"), height=280),
+                  f"prep_img_{name}")
             lo, hi = stages.ranges[name]
             col.caption(t("common.values_range", lo=style.fmt(lo), hi=style.fmt(hi)))
         m = [style.fmt(v) for v in stages.mean]
         st.caption(t("preprocessing.img_means", r=m[0], g=m[1], b=m[2],
                      norm=t(f"preprocessing.norm_{norm}")))
-        chart(st, V.histograms_figure([(*hists[k], t(f"preprocessing.img_{k}")) for k in hists],
-                                      ["R", "G", "B"], x_label=t("common.value"),
-                                      y_label=t("preprocessing.hist_share")), "prep_hists")
+        chart(st, charts.figure(V.histograms_figure,
+                                [(*hists[k], t(f"preprocessing.img_{k}")) for k in hists],
+                                ["R", "G", "B"], x_label=t("common.value"),
+                                y_label=t("preprocessing.hist_share")), "prep_hists")
 
 
 # ---- 3. ZCA whitening of patches -------------------------------------------------------------
@@ -259,20 +262,22 @@ def zca_section() -> None:
         if z.no_variance:
             st.warning(t("preprocessing.msg_zca_flat"), icon="⚠️")
         idx = np.linspace(0, len(z.patches) - 1, N_SHOWN).astype(int)
-        chart(st, V.patches_figure(z.patches[idx], z.whitened[idx],
-                                   titles=(t("preprocessing.zca_raw"),
-                                           t("preprocessing.zca_white")),
-                                   hover_label=t("common.value")), "prep_patches")
+        chart(st, charts.figure(V.patches_figure, z.patches[idx], z.whitened[idx],
+                                titles=(t("preprocessing.zca_raw"),
+                                        t("preprocessing.zca_white")),
+                                hover_label=t("common.value")), "prep_patches")
         st.caption(t("preprocessing.zca_range", lo=style.fmt(z.whitened.min()),
                      hi=style.fmt(z.whitened.max())))
         left, right = st.columns([2, 3])
-        chart(left, V.filter_figure(z.filter, title=t("preprocessing.zca_filter"),
-                                    hover_label=t("common.value")), "prep_filter")
+        chart(left, charts.figure(V.filter_figure, z.filter,
+                                  title=t("preprocessing.zca_filter"),
+                                  hover_label=t("common.value")), "prep_filter")
         if z.picture is not None:
             lim = float(np.percentile(np.abs(z.picture), 99.5)) or None
-            chart(right, figures.map_figure(z.picture, title=t("preprocessing.zca_picture"),
-                                            signed=True, limit=lim, height=400,
-                                            hover_label=t("common.value")), "prep_zca_picture")
+            chart(right, charts.figure(figures.map_figure, z.picture,
+                                       title=t("preprocessing.zca_picture"), signed=True,
+                                       limit=lim, height=400, hover_label=t("common.value")),
+                  "prep_zca_picture")
         if not z.no_variance:
             spectrum(z, right if z.picture is None else st)
     explain("why_whitening")
@@ -281,7 +286,8 @@ def zca_section() -> None:
 def spectrum(z: L.ZCAResult, where) -> None:
     live = z.gain > 0
     eps = style.fmt(z.eps)
-    chart(where, V.spectrum_figure(
+    chart(where, charts.figure(
+        V.spectrum_figure,
         z.eigenvalues, z.gain, z.eps, title=t("preprocessing.spec_title"),
         x_label=t("preprocessing.spec_x"), var_label=t("preprocessing.spec_var"),
         gain_label=t("preprocessing.spec_gain"), eps_label=f"ε = {eps}"), "prep_spectrum")
