@@ -14,7 +14,7 @@ from cnnviz import act_lesson as A
 from cnnviz import i18n
 from cnnviz.viz import activation as V
 from cnnviz.viz import figures, style
-from ui import image_input
+from ui import charts, image_input
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header, why
@@ -61,7 +61,8 @@ def compute(name: str, *args, **kwargs):
     return getattr(A, name)(*args, **kwargs)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)  # maps of the picture: fewer entries
+@st.cache_data(max_entries=32, show_spinner=False,  # maps of the picture: fewer entries
+               hash_funcs=charts.HASH_FUNCS)  # keyed by every pixel, not a sample
 def cached_rectify(gray: np.ndarray, kernel: str, name: str, alpha: float, bias: float):
     return A.rectify(gray, kernel, name, alpha, bias)
 
@@ -77,14 +78,15 @@ def figure_spec(kind: str, *args, **kwargs) -> dict:
     return BUILDERS[kind](*args, **kwargs).to_dict()
 
 
-@st.cache_data(max_entries=48, show_spinner=False)  # maps carry a PNG: fewer of them
+@st.cache_data(max_entries=48, show_spinner=False,  # maps carry a JPEG: fewer of them
+               hash_funcs=charts.HASH_FUNCS)
 def map_spec(*args, **kwargs) -> dict:
     return figures.map_figure(*args, **kwargs).to_dict()
 
 
 def chart(kind: str, key: str, *args, **kwargs) -> None:
     spec = map_spec(*args, **kwargs) if kind == "map" else figure_spec(kind, *args, **kwargs)
-    st.plotly_chart(V.from_dict(spec), key=key)
+    st.plotly_chart(charts.Prebuilt(spec), key=key)  # drawn as built: no copy, no validation
 
 
 # --- 1. curves ---------------------------------------------------------------------------

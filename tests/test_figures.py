@@ -144,3 +144,24 @@ def test_colour_table_matches_the_shared_scale(signed):
     idx = figures.color_index(u, -1.0 if signed else 0.0, 1.0)
     fast = figures.LUTS[signed][idx].astype(int)
     assert np.abs(fast - exact).max() <= 2  # 256 levels: at most one step of the table apart
+
+
+def test_base_layout_applies_the_shared_look_to_any_figure():
+    fig = figures.base_layout(go.Figure(go.Bar(x=[1], y=[2])), "T", height=200)
+    assert fig.layout.title.text == "T" and fig.layout.height == 200
+    assert fig.layout.font.size == style.FONT_SIZE and fig.layout.plot_bgcolor == "white"
+
+
+def test_activation_histogram_written_as_dicts_is_valid_plotly():
+    from cnnviz import act_lesson as A
+    from cnnviz.viz import activation as AV
+
+    values = np.maximum(np.random.default_rng(2).normal(size=(50, 40)), 0).astype(np.float32)
+    hist = A.histogram(values, 30)
+    spec = valid(AV.histogram_figure(hist, title="T", x_label="x", y_label="y",
+                                     zero_label="exactly 0"))
+    bars, zero = spec["data"]
+    assert zero["name"] == "exactly 0" and zero["marker"]["color"] == style.HIGHLIGHT
+    assert set(bars["marker"]["color"]) <= {style.NEG_COLOR, style.POS_COLOR}
+    assert np.isclose(decode(bars["y"]).sum() + zero["y"][0], 100.0)
+    assert spec["layout"]["annotations"][0]["text"] == "exactly 0"

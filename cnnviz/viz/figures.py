@@ -114,8 +114,9 @@ def coarse_grid(h: int, w: int, side: int = HOVER_SIDE) -> tuple[np.ndarray, np.
 
 
 # ---- layout -----------------------------------------------------------------------------------
-def _layout(title: str = "", height: int | None = None) -> dict[str, Any]:
-    """The shared fonts and margins as a layout dict (what :func:`base_layout` applies)."""
+def layout_dict(title: str = "", height: int | None = None) -> dict[str, Any]:
+    """The shared fonts and margins as a layout dict (what :func:`base_layout` applies), for
+    builders that write Plotly's structure directly (see :func:`from_parts`)."""
     layout: dict[str, Any] = {
         "title": {"text": title, "x": 0.0, "xanchor": "left",
                   "font": {"size": style.FONT_SIZE + 2}},
@@ -129,14 +130,16 @@ def _layout(title: str = "", height: int | None = None) -> dict[str, Any]:
     return layout
 
 
-def _figure(data: list[dict], layout: dict) -> go.Figure:
-    # built from plain dicts in this module (tests validate them); skip Plotly's validation
+def from_parts(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain trace and layout dicts, without Plotly's validation (most of the cost
+    of a figure). Only for builders whose output a unit test validates; NumPy arrays may stay
+    in the dicts (they travel as compact typed arrays)."""
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def base_layout(fig: go.Figure, title: str = "", *, height: int | None = None) -> go.Figure:
     """Apply the shared fonts and margins; keep titles short and translated."""
-    return fig.update_layout(**_layout(title, height))
+    return fig.update_layout(**layout_dict(title, height))
 
 
 def _rect(r: float, c: float, h: float, w: float, *, fill: bool = True, width: int = 4) -> dict:
@@ -226,13 +229,13 @@ def grid_figure(
         ]
         trace["opacity"] = 1.0
     shapes += [_rect(*box) for box in highlight]
-    layout = _layout(title, min(560, max(140, cell_px * h + (60 if title else 20))))
+    layout = layout_dict(title, min(560, max(140, cell_px * h + (60 if title else 20))))
     layout.update(
         shapes=shapes,
         xaxis={**_NO_AXIS, "constrain": "domain", "range": [-0.5, w - 0.5]},
         yaxis={**_NO_AXIS, "autorange": "reversed", "scaleanchor": "x", "scaleratio": 1},
     )
-    return _figure([trace], layout)
+    return from_parts([trace], layout)
 
 
 def _map_traces(v: np.ndarray, zmin: float, zmax: float, scale: list, signed: bool,
@@ -279,24 +282,24 @@ def map_figure(
     zmin, zmax, scale = _range(v, signed, limit)
     hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.4g}}<extra></extra>"
     cbar = {"thickness": 12, "len": 0.9} if colorbar else None
-    layout = _layout(title, height)
+    layout = layout_dict(title, height)
     layout.update(
         xaxis={**_NO_AXIS, "constrain": "domain"},
         yaxis={**_NO_AXIS, "autorange": "reversed", "scaleanchor": "x", "scaleratio": 1,
                "constrain": "domain"},
     )
-    return _figure(_map_traces(v, zmin, zmax, scale, signed, hover, cbar), layout)
+    return from_parts(_map_traces(v, zmin, zmax, scale, signed, hover, cbar), layout)
 
 
 def image_figure(image: np.ndarray, *, title: str = "", height: int | None = 380) -> go.Figure:
     """A photo (H, W, 3) or gray (H, W) float image in [0, 1], sent as a compressed picture
     (JPEG above :data:`MAX_PNG_CELLS` pixels); hover shows the pixel's row and column."""
-    layout = _layout(title, height)
+    layout = layout_dict(title, height)
     layout.update(xaxis=dict(_NO_AXIS),
                   yaxis={**_NO_AXIS, "scaleanchor": "x"})
     trace = {"type": "image", "source": picture_uri(to_u8(image)),
              "hovertemplate": "(%{y}, %{x})<extra></extra>"}
-    return _figure([trace], layout)
+    return from_parts([trace], layout)
 
 
 def maps_row_figure(
@@ -315,7 +318,7 @@ def maps_row_figure(
     width = (1.0 - spacing * (n - 1)) / n
     hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.4g}}<extra></extra>"
     data, notes = [], []
-    layout = _layout("", height)
+    layout = layout_dict("", height)
     for i, (arr, title, signed) in enumerate(maps):
         v = np.asarray(arr, dtype=np.float32)
         zmin, zmax, scale = _range(v, bool(signed), None)
@@ -333,4 +336,4 @@ def maps_row_figure(
                       "font": {"size": style.FONT_SIZE}})
     layout["annotations"] = notes
     layout["margin"] = {**layout["margin"], "t": 40}
-    return _figure(data, layout)
+    return from_parts(data, layout)
