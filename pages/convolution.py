@@ -13,8 +13,8 @@ from cnnviz import conv_lesson as L
 from cnnviz import functional as F
 from cnnviz import images
 from cnnviz.viz import conv as V
+from ui import charts, image_input
 from ui import conv_widgets as W
-from ui import image_input
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header, why
@@ -50,7 +50,7 @@ def _slide_figure(s: dict):
     titles = {k: t(f"conv.panel_{k}") for k in ("input", "kernel", "output")}
     fig = V.slide_figure(sl, lines, titles=titles, labels=_labels(), names=s["names"],
                          duration=s["duration"])
-    return fig, sl, lines
+    return charts.Prebuilt(fig.to_dict()), sl, lines  # memoised as drawn: no copy per rerun
 
 
 @st.fragment
@@ -95,7 +95,7 @@ def _rgb_figure(s: dict):
               "maps": [t("conv.rgb_map", k=m + 1, b=L.fmt_num(ex["bias"][m]))
                        for m in range(len(maps))]}
     fig = V.rgb_slide_figure(sl, maps, f, lines, titles=titles, labels=_labels())
-    return fig, maps
+    return charts.Prebuilt(fig.to_dict()), maps
 
 
 @st.fragment
@@ -202,14 +202,15 @@ def image_section() -> None:
         layers = W.memo("img_layers", src_key, lambda: V.image_layers(
             image_input.working_image(gray=(s["mode"] == "gray"))), size=1)
         cols = st.columns(min(3, len(maps) + 1))
-        cols[0].plotly_chart(V.input_figure(layers, title=t("conv.img_input", h=h, w=w),
-                                            window=win, hover_label=t("common.value"),
-                                            axis_labels=axis),
+        cols[0].plotly_chart(charts.figure(V.input_figure, layers,
+                                           title=t("conv.img_input", h=h, w=w), window=win,
+                                           hover_label=t("common.value"), axis_labels=axis),
                              key="conv_img_input", config=NO_BAR)
         for n, d in enumerate(maps, start=1):
             kk, m = d["k"], d["map"]
             lo, hi = L.fmt_num(np.nanmin(m)), L.fmt_num(np.nanmax(m))
-            fig = V.feature_map_figure(
+            fig = charts.figure(
+                V.feature_map_figure,
                 W.memo(f"layers{kk}", d["key"], lambda m=m: V.map_layers(m), size=2),
                 title=t("conv.img_map", k=kk + 1, h=m.shape[0], w=m.shape[1], lo=lo, hi=hi),
                 pick=(i, j) if kk == k else None, hover_label=t("common.value"),
@@ -226,8 +227,8 @@ def explain_block(ex: dict, k: int, i: int, j: int) -> None:
     channels = list(W.CHANNELS) if ex["window"].shape[0] == 3 else [t("conv.channel_gray")]
     titles = {key: t(f"conv.explain_{key}") for key in ("window", "kernel", "products")}
     left, right = st.columns([3, 2])
-    left.plotly_chart(V.explain_figure(ex, channels=channels, titles=titles,
-                                       hover_label=t("common.value")),
+    left.plotly_chart(charts.figure(V.explain_figure, ex, channels=channels, titles=titles,
+                                    hover_label=t("common.value")),
                       key="conv_explain", config=NO_BAR)
     sums = " + ".join(L.fmt_factor(v) for v in ex["channel_sums"])
     with right:
@@ -246,7 +247,7 @@ def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
     st.markdown(t("conv.flip_intro"))
     k2 = np.asarray(kernel)[0]
     left, right = st.columns([2, 3])
-    left.plotly_chart(V.kernel_pair_figure(k2, k2[::-1, ::-1], titles=[
+    left.plotly_chart(charts.figure(V.kernel_pair_figure, k2, k2[::-1, ::-1], titles=[
         t("conv.flip_as_is"), t("conv.flip_rotated")], hover_label=t("common.value")),
         key="conv_flip_pair", config=NO_BAR)
     left.markdown(t("conv.flip_same" if L.is_flip_symmetric(kernel) else "conv.flip_differs"))
@@ -255,7 +256,8 @@ def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
             [images.resize_to_working(c, 72) for c in x]), size=2)
         corr = F.conv2d_image(small, kernel[None])[0]
         conv = F.convolve_image(small, kernel[None])[0]
-        st.plotly_chart(V.compare_figure(
+        st.plotly_chart(charts.figure(
+            V.compare_figure,
             [(corr, t("conv.flip_corr")), (conv, t("conv.flip_conv")),
              (conv - corr, t("conv.flip_diff"))], hover_label=t("common.value")),
             key="conv_flip_maps", config=NO_BAR)
