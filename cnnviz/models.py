@@ -413,6 +413,42 @@ def _torch_optimizer(train: dict[str, Any]) -> str:
     return f"optimizer = torch.optim.SGD(model.parameters(), lr={lr:g}{extra})"
 
 
+#: Largest im2col matrix (one conv layer, one batch, float32) a training step may build.
+#: The engine keeps it for the backward pass and builds a gradient of the same size, so a
+#: step holds about three times this; a shared classroom server runs several jobs at once.
+MAX_COLUMNS_BYTES = 32 * 2**20
+
+
+def columns_bytes(spec: dict[str, Any], batch_size: int) -> int:
+    """Bytes of the largest im2col matrix ``(C*k*k, N*H'*(W'+k-1))`` a training step builds.
+
+    Parameters
+    ----------
+    spec : dict
+    batch_size : int
+        ``N``.
+
+    Raises
+    ------
+    ArchitectureError
+        When the spec is impossible.
+    """
+    rows = layer_table(spec)
+    spec = normalize_spec(spec)
+    blocks = iter(spec["blocks"])
+    largest, channels = 0, rows[0]["shape"][0]
+    for row in rows[1:]:
+        if row["kind"] == "Conv2d":
+            block = next(blocks)
+            _, h, w = row["shape"]
+            # stride 1: the engine's columns span the padded width (W' + k - 1) so that one
+            # reshape makes every tap a contiguous slice
+            wide = w + block["kernel"] - 1
+            largest = max(largest, channels * block["kernel"] ** 2 * int(batch_size) * h * wide)
+            channels = row["shape"][0]
+    return 4 * largest
+
+
 def count_params(spec: dict[str, Any]) -> int:
     """Total number of weights and biases of the net."""
     return sum(r["params"] for r in layer_table(spec))

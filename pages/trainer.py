@@ -19,6 +19,7 @@ from ui.trainer_controls import (
     data_controls,
     network_controls,
     shape_table,
+    too_big,
     training_controls,
 )
 from ui.trainer_inspect import (
@@ -52,10 +53,13 @@ with st.container(key="tr_sec_net"):
 
 with st.container(key="tr_sec_train"):
     st.header(t("trainer.sec_train"))
+    st.markdown(t("trainer.train_intro"))
     settings = {"optimizer": "momentum", "lr": 0.05, "batch_size": 32, "epochs": 10, "seed": 0,
                 "slow": False}
     with guard():
         settings = training_controls()
+        if problem is None and too_big(spec, settings):
+            problem = "too_big"
 
     def start(paused: bool = False) -> None:
         start_single(spec, settings, paused)

@@ -217,3 +217,19 @@ def test_every_layer_kind_is_in_the_table():
     assert kinds == ["input", "Conv2d", "Sigmoid", "AvgPool2d", "Conv2d", "Sigmoid",
                      "AvgPool2d", "Flatten", "Linear"]
     assert isinstance(models.build(spec)[2], nn.AvgPool2d)
+
+
+def test_columns_memory_estimate_matches_the_engine():
+    spec = spec_with(blocks=blocks((8, 3, 1, True), (16, 5, 2, False)))
+    model = models.build(spec, 0)
+    model.forward(np.zeros((4, 1, 16, 16), np.float32))
+    # conv2 sees 8 channels of 8x8 with a 5x5 kernel: (8*25, 4*8*(8+4)) floats
+    assert models.columns_bytes(spec, 4) == 4 * 8 * 25 * 4 * 8 * 12
+    # ... which is what the engine really keeps for the backward pass (its cache's "cols")
+    assert model.layers[3]._cache["cols"].nbytes == models.columns_bytes(spec, 4)
+
+
+def test_huge_network_is_over_the_memory_budget_and_the_default_far_below():
+    assert models.columns_bytes(models.DEFAULT_SPEC, 32) < models.MAX_COLUMNS_BYTES / 20
+    big = spec_with(blocks=blocks(*[(32, 7, 3, False)] * 3))
+    assert models.columns_bytes(big, 128) > models.MAX_COLUMNS_BYTES

@@ -274,3 +274,58 @@ def test_a_run_that_does_not_learn_gets_a_hint(state, reason):
     assert job(at).state == "done" and job(at).snapshot()["members"][0]["train_acc"] < 0.4
     hint = tr(f"stalled_{reason}", "zh", epoch=3)
     assert hint in [w.value for w in at.warning]
+
+
+def test_waiting_for_a_free_trainer_is_shown_then_training_starts():
+    from ui import train_job
+
+    slots = train_job.SLOTS
+    held = 0
+    while slots.acquire(who=-1, timeout=0.01):  # the whole class is training already
+        held += 1
+    slots.leave_queue(-1)
+    try:
+        at = open_trainer(state={"tr_epochs": 1})
+        at.button(key="tr_start_single").click().run()
+        time.sleep(0.5)
+        at.run()
+        assert job(at).state == "queued"
+        waiting = tr("queued", busy=held, total=slots.n, waiting=1)
+        assert waiting in [i.value for i in at.info]
+        assert not at.get("plotly_chart") or tr("chart_loss") not in charts(at)
+    finally:
+        for _ in range(held):
+            slots.release()
+    until_finished(at)
+    assert job(at).state == "done" and slots.snapshot()["busy"] == 0
+
+
+def test_digits_net_sees_8x8_and_history_can_be_cleared():
+    at = open_trainer("zh", {"tr_data": "digits", "tr_epochs": 2})
+    assert at.dataframe[0].value.iloc[0, 2] == "1 × 8 × 8"
+    at.button(key="tr_start_single").click().run()
+    until_finished(at)
+    figs = charts(at)
+    assert tr("use_sees", "zh", s=8) in figs
+    x = decode(figs[tr("use_sees", "zh", s=8)]["data"][0]["z"])
+    assert x.size == 64 and x.min() >= 0 and x.max() <= 1
+    assert at.session_state["_tr_runs"][0]["spec"]["dataset"] == "digits"
+    at.button(key="tr_clear").click().run()
+    assert at.session_state["_tr_runs"] == [] and errors_of(at) == []
+    assert tr("history_empty", "zh") in [i.value for i in at.info]
+
+
+def test_network_too_big_for_the_shared_server_is_refused_before_start():
+    state = {"tr_blocks": 3, "tr_batch": 128}
+    for b in range(3):
+        state |= {f"tr_b{b}_filters": 32, f"tr_b{b}_kernel": 7, f"tr_b{b}_padding": 3,
+                  f"tr_b{b}_pool": False}
+    at = open_trainer("en", state)
+    assert len(at.dataframe) == 1  # the shape table is fine: the net exists
+    warning = [w.value for w in at.warning if "too big" in w.value]
+    assert warning and "270 MB" in warning[0]
+    assert at.button(key="tr_start_single").disabled
+    assert at.button(key="tr_start_compare").disabled
+    at.select_slider(key="tr_batch").set_value(8).run()  # 17 MB: allowed
+    assert not at.button(key="tr_start_single").disabled
+    assert not [w for w in at.warning if "too big" in w.value]

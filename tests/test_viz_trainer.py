@@ -85,3 +85,10 @@ def test_other_builders_carry_titles_and_axes():
     assert len(vec.layout.shapes) == 1
     ex = tv.examples_figure(x[:5, 0], [f"#{i}" for i in range(5)], title="E")
     assert [a.text for a in ex.layout.annotations] == ["#0", "#1", "#2", "#3", "#4"]
+
+
+def test_gradient_figure_before_the_first_measurement():
+    # a race that has not taken its first step yet: no layer has a gradient norm
+    members = [{"name": a, "x": [], "grad": {}, "color": "#000000"} for a in ("relu", "tanh")]
+    fig = tv.grad_figure(members, title="G", x_title="Epoch", y_title="norm", validate=True)
+    assert fig.layout.title.text == "G" and len(fig.data) == 0

@@ -192,3 +192,14 @@ def training_controls() -> dict[str, Any]:
                           settings.values(), strict=True):
         save(key, value)
     return settings
+
+
+def too_big(spec: dict[str, Any], settings: dict[str, Any]) -> bool:
+    """Warn and return True when one training step would need more memory than a shared
+    classroom server should give one student (see ``models.MAX_COLUMNS_BYTES``)."""
+    need = models.columns_bytes(spec, settings["batch_size"])
+    if need <= models.MAX_COLUMNS_BYTES:
+        return False
+    st.warning(t("trainer.too_big", mb=style.fmt(need / 2**20),
+                 limit=style.fmt(models.MAX_COLUMNS_BYTES / 2**20)), icon="⚠️")
+    return True

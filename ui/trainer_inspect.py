@@ -121,10 +121,11 @@ def example_section(run: dict[str, Any], model) -> None:
         c1, c2 = st.columns(2)
         c1.plotly_chart(memo(("fig_logits",) + key, lambda: tv.bars_figure(
             logits, names, title=t("trainer.logits_title"), y_title=t("trainer.axis_logit"),
-            highlight=top)), key="tr_logits")  # fmt: skip
+            x_title=t("trainer.axis_class"), highlight=top)), key="tr_logits")  # fmt: skip
         c2.plotly_chart(memo(("fig_softmax",) + key, lambda: tv.bars_figure(
             models.softmax(logits), names, title=t("trainer.softmax_title"),
-            y_title=t("trainer.axis_prob"), percent=True, highlight=top)), key="tr_softmax")
+            y_title=t("trainer.axis_prob"), x_title=t("trainer.axis_class"), percent=True,
+            highlight=top)), key="tr_softmax")
         st.caption(t("trainer.fc_note", d=model.layers[-1].in_features))
     elif view == "flatten":
         st.plotly_chart(memo(("fig_flat",) + key, lambda: _flat_figure(run, model, ds, i)),
@@ -218,7 +219,7 @@ def use_section(run: dict[str, Any], model) -> None:
         hover_label=t("common.value"), height=300)), key="tr_use_input")  # fmt: skip
     c3.plotly_chart(memo(("fig_use_p", run["n"], picture, lang), lambda: tv.bars_figure(
         probs, names, title=t("trainer.use_probs_title"), y_title=t("trainer.axis_prob"),
-        percent=True, highlight=top)), key="tr_use_probs")  # fmt: skip
+        x_title=t("trainer.axis_class"), percent=True, highlight=top)), key="tr_use_probs")
     st.markdown(t("trainer.use_verdict", guess=names[top], p=f"{100 * probs[top]:.1f}%"))
     st.caption(t(f"trainer.use_steps_{name}", s=side))
 

@@ -79,6 +79,10 @@ def collect() -> bool:
 
 
 def _new_job(members: list[Member], kind: str, settings: dict[str, Any], paused: bool) -> None:
+    old = current_job()
+    if old is not None and not old.finished:  # a double click must not leave a job behind
+        old.stop()
+        old.thread.join(1.0)
     collect()
     job = TrainJob(members, kind=kind, alive=session_probe(), slow=settings.get("slow", False),
                    paused=paused)
@@ -162,7 +166,7 @@ def _status(snap: dict[str, Any]) -> None:
     if state == "queued":
         s = snap["slots"]
         st.info(t("trainer.queued", busy=s["busy"], total=s["total"], waiting=s["waiting"]),
-                icon="⏳")
+                icon=":material/hourglass_top:")
     elif state in ("running", "paused"):
         key = "trainer.live_paused" if state == "paused" else "trainer.live_running"
         st.caption(t(key, epoch=style.fmt(lead["epoch"]), epochs=lead["epochs"],

@@ -142,7 +142,7 @@ def grad_figure(
     layers: list[str] = []
     for m in members:
         layers += [k for k in m["grad"] if k not in layers]
-    if len(members) <= 1:
+    if len(members) <= 1 or not layers:  # one net, or nothing measured yet
         lines = [{"name": name, "x": m["x"], "y": m["grad"].get(name, []),
                   "color": style.SERIES[j % len(style.SERIES)]}
                  for m in members for j, name in enumerate(layers)]
@@ -317,6 +317,7 @@ def bars_figure(
     *,
     title: str,
     y_title: str,
+    x_title: str = "",
     percent: bool = False,
     highlight: int | None = None,
     height: int = 300,
@@ -341,7 +342,8 @@ def bars_figure(
         yaxis = {"range": [lo - (pad if lo < 0 else 0), hi + pad]}
     yaxis.update({"title": {"text": y_title}, "gridcolor": GRID, "zerolinecolor": "#999999"})
     layout = _layout(title, height, yaxis=yaxis,
-                     xaxis={"tickfont": {"size": style.FONT_SIZE + 1}})
+                     xaxis={"tickfont": {"size": style.FONT_SIZE + 1},
+                            "title": {"text": x_title}})
     return go.Figure(data=[trace], layout=layout)
 
 

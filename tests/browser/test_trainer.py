@@ -195,3 +195,31 @@ def test_huge_learning_rate_shows_the_divergence_message(page):
         assert all(np.isfinite(trace["y"]))
     section_shot(page, "train", "diverged-en")
     assert_clean(page)
+
+
+def steps_done(page) -> int:
+    m = page.get_by_text(re.compile(r"step (\d+) of \d+")).first.inner_text()
+    return int(re.search(r"step (\d+) of", m).group(1))
+
+
+def test_switching_pages_mid_training_loses_nothing(page):
+    open_page(page, "trainer", "en")
+    press_slider(page, tr("epochs"), "End")
+    press_slider(page, tr("lr"), "ArrowLeft")  # 0.02: a setting that must survive the trip
+    page.get_by_text(tr("slow"), exact=True).click()
+    settle(page)
+    page.get_by_role("button", name=tr("start_single")).click()
+    assert wait_for(page, lambda: loss_points(page) >= 2)
+    before = steps_done(page)
+    sidebar = page.locator("[data-testid=stSidebar]")
+    sidebar.get_by_text(i18n.t("nav.pooling", "en")).click()
+    settle(page)
+    page.wait_for_timeout(2000)  # another lesson for a while; the job keeps training
+    sidebar.get_by_text(i18n.t("nav.trainer", "en")).click()
+    settle(page)
+    assert wait_for(page, lambda: steps_done(page) > before + 5, 15)
+    assert slider_input(page, tr("lr")).get_attribute("aria-valuetext") == "0.02"
+    assert slider_input(page, tr("epochs")).get_attribute("value") == "50"
+    page.get_by_role("button", name=tr("stop"), exact=True).first.click()
+    page.get_by_text(re.compile(r"Stopped at epoch")).wait_for(timeout=10_000)
+    assert_clean(page)
