@@ -85,7 +85,8 @@ def test_preset_link_sets_existing_widgets_to_accepted_values(page, preset_id):
         assert key in keys or any(k.startswith(key + "_") for k in keys), (preset_id, key)
     if "conv_grid" in preset["params"]:
         slide = at.session_state["conv_slide"]
-        np.testing.assert_array_equal(slide["grid_ok"], C.decode_grid(preset["params"]["conv_grid"]))
+        np.testing.assert_array_equal(slide["grid_ok"],
+                                      C.decode_grid(preset["params"]["conv_grid"]))
         np.testing.assert_array_equal(slide["kernel_ok"],
                                       C.decode_grid(preset["params"]["conv_kernel"]))
     # the next run writes the values into the link and drops ?preset=

@@ -42,9 +42,9 @@ def verdict(step: str, seen: Hashable, right: bool, praise: str, hint: str) -> N
     if got is None or got[0] != seen:
         return
     if got[1]:
-        st.success(f"**{t('lesson.right')}** {praise}", icon="✅")
+        st.success(f"**{t('lesson.right')}** {praise}", icon=":material/check_circle:")
     else:
-        st.warning(f"**{t('lesson.wrong')}** {hint}", icon="💡")
+        st.warning(f"**{t('lesson.wrong')}** {hint}", icon=":material/lightbulb:")
 
 
 def grid(values: np.ndarray, title: str, key: str, *, signed: bool | None = None,
@@ -62,7 +62,8 @@ def labels(prefix: str, options: tuple[str, ...] | list[str]) -> Callable[[str],
 
 
 def number_answer(step: str) -> float:
-    return st.number_input(t("lesson.answer"), value=None, step=1.0, key=f"lesson_answer_{step}",
+    return st.number_input(t("lesson.answer"), value=None, step=1.0, format="%g",
+                           key=f"lesson_answer_{step}",
                            placeholder="?", persist_state="session", help=t("lesson.answer_help"))
 
 
