@@ -4,15 +4,24 @@ Decoding and validation live in ``cnnviz.images``; this module only keeps the re
 ``st.session_state`` (per user, never a shared cache) and shows messages. A bad upload leaves
 the previous image in place.
 
-Session keys: ``image`` (dict: array float32 in [0, 1] (H, W) or (H, W, 3), label, orig_size,
+Session keys: ``image`` (dict: array float16 in [0, 1] (H, W) or (H, W, 3), label, orig_size,
 notes, serial), ``image_error`` ((code, params) or None), widgets ``img_choice``, ``img``
-(the uploader), ``work_size``.
+(the uploader), ``work_size``; ``_work_0`` / ``_work_1`` (the working copies, colour and gray)
+and ``_thumb`` (the sidebar's JPEG), each rebuilt only when the picture or the size changes.
+
+Memory per student, bounded: the stored picture is at most 1024 px on its long side in float16
+(a 1024x1024 colour upload: 6 MB, half of float32; float16 resolves 0.0005, finer than the 8-bit
+steps of a photo), plus the working copies at the chosen size. The upload's bytes live only in
+Streamlit's uploader state of the same session; nothing is written to disk.
 """
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnnviz import i18n, images
 from ui import share
@@ -25,6 +34,8 @@ DEFAULT_WORK_SIZE = 256
 #: The largest side we keep in memory per user; every working size fits below it.
 STORE_MAX_SIDE = max(WORK_SIZES)
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
+#: The sidebar shows the picture at most this many pixels wide (it is ~250 px on screen).
+THUMB_SIDE = 400
 
 
 def _samples() -> list[dict]:
@@ -39,14 +50,14 @@ def _store(loaded: images.LoadedImage, label: str) -> None:
     arr = images.resize_to_working(loaded.array, STORE_MAX_SIDE)
     serial = st.session_state.get("image", {}).get("serial", 0) + 1
     st.session_state["image"] = {
-        "array": np.ascontiguousarray(arr, dtype=np.float32),
+        "array": np.ascontiguousarray(arr, dtype=np.float16),  # see the module docstring
         "label": label,
         "orig_size": tuple(loaded.original_size),
         "notes": list(loaded.notes),
         "serial": serial,
     }
-    st.session_state.pop("_work_0", None)
-    st.session_state.pop("_work_1", None)
+    for slot in ("_work_0", "_work_1", "_thumb"):
+        st.session_state.pop(slot, None)
 
 
 def _load_sample(name: str) -> None:
@@ -112,13 +123,28 @@ def sidebar() -> None:
         work = working_image()
         ow, oh = img["orig_size"]
         titles_now = {s["name"]: _sample_title(s) for s in samples}
-        st.image(np.clip(work, 0, 1), caption=titles_now.get(img["label"], img["label"]),
-                 width="stretch")
+        st.image(_thumbnail(work, img["serial"]),
+                 caption=titles_now.get(img["label"], img["label"]), width="stretch")
         if (work.shape[1], work.shape[0]) != (ow, oh):
             st.caption(t("common.working_note", w=work.shape[1], h=work.shape[0], ow=ow, oh=oh))
         for note in img["notes"]:
             if i18n.has(f"images.note_{note}"):
                 st.caption(t(f"images.note_{note}"))
+
+
+def _thumbnail(work: np.ndarray, serial: int) -> bytes:
+    """The sidebar's picture as a small JPEG, encoded once per picture and size (st.image of
+    the float array itself re-encodes it on every rerun: ~30 ms as PNG at 1024 px)."""
+    key = (serial, work.shape)
+    slot = st.session_state.get("_thumb")
+    if slot is None or slot[0] != key:
+        small = images.resize_to_working(work, THUMB_SIDE)
+        u8 = (np.clip(small, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        buf = io.BytesIO()
+        Image.fromarray(u8).save(buf, format="JPEG", quality=90)
+        slot = (key, buf.getvalue())
+        st.session_state["_thumb"] = slot
+    return slot[1]
 
 
 def working_image(gray: bool = False) -> np.ndarray:
