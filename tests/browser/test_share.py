@@ -22,8 +22,8 @@ STATE_JS = """() => {
     const vals = [];
     el.querySelectorAll('input').forEach(i => vals.push(
       (i.type === 'checkbox' || i.type === 'radio') ? String(i.checked) : i.value));
-    el.querySelectorAll('button[kind$=Active], [data-baseweb=tag]').forEach(
-      b => vals.push(b.innerText));
+    el.querySelectorAll('button[aria-pressed=true], button[aria-checked=true], [data-tag]')
+      .forEach(b => vals.push(b.innerText));  // chosen pills / segments, multiselect chips
     const plot = el.querySelector('.js-plotly-plot');
     if (plot && plot.data) {
       vals.push(JSON.stringify(plot.data.map(d => [d.z, d.y, d.x, d.source, d.text])));
@@ -301,3 +301,25 @@ def test_share_box_has_link_qr_and_network_note(page):
     assert "localhost" in text and "/activation?" in text and "lang=zh" in text
     assert body.locator("a", has_text="Sigmoid 会饱和").count() == 1  # preset links
     body.screenshot(path=str(shot(page, "share-box-zh").with_name("share-box-zh-popover.png")))
+
+
+def test_link_after_a_language_switch(page, browser):
+    """Option labels travel in the link in its language: after switching, they follow."""
+    open_page(page, "pooling", "en")
+    choose(page, "pool_example", "横折 feature map (3×3)")
+    click_option(page, "pool_fm_mode", "Average pooling")
+    remove = page.locator(".st-key-pool_fm_kernels button[aria-label^=Remove]").first
+    remove.scroll_into_view_if_needed()
+    remove.click()
+    settle(page)
+    page.locator(".st-key-lang_toggle button").filter(has_text="中文").first.click()
+    settle(page)
+    after = page_state(page)
+    url = link_from_share_box(page)
+    assert "lang=zh" in url and "Average" not in url
+    ctx, fresh = open_in_fresh_context(browser, url)
+    try:
+        assert toasts(fresh) == [] and page_state(fresh) == after
+        assert fresh.locator(".st-key-pool_fm_kernels [data-tag]").count() == 4
+    finally:
+        ctx.close()
