@@ -7,13 +7,11 @@ the diverging scale, images and non-negative maps grayscale.
 
 The live curves are redrawn several times a second for every training student, so figures
 are built in one go from plain dicts (about ten times cheaper than ``update_layout`` calls);
-the shared look comes from :func:`cnnviz.viz.figures.base_layout`, read once.
+the shared look comes from :func:`cnnviz.viz.figures.layout_dict`.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.viz import style
-from cnnviz.viz.figures import base_layout
+from cnnviz.viz.figures import from_parts, layout_dict
 
 __all__ = [
     "bars_figure",
@@ -42,14 +40,6 @@ _HIDDEN_AXIS = {"showticklabels": False, "showgrid": False, "zeroline": False, "
                 "ticks": ""}
 
 
-@functools.lru_cache(maxsize=2)
-def _base(titled: bool) -> dict[str, Any]:
-    layout = base_layout(go.Figure(), "title" if titled else "", height=300).layout
-    out = layout.to_plotly_json()
-    out.pop("template", None)
-    return out
-
-
 def _merge(into: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
@@ -60,11 +50,9 @@ def _merge(into: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _layout(title: str, height: int, **extra: Any) -> dict[str, Any]:
-    """The shared base layout (fonts, margins, white background) plus ``extra``."""
-    layout = copy.deepcopy(_base(bool(title)))
-    layout["title"]["text"] = title
-    layout["height"] = int(height)
-    return _merge(layout, extra)
+    """The shared layout (fonts, margins, white background: ``figures.layout_dict``) plus
+    ``extra``."""
+    return _merge(layout_dict(title, int(height)), extra)
 
 
 def _legend_below() -> dict[str, Any]:
@@ -121,7 +109,7 @@ def _fast_figure(data: list, layout: dict, validate: bool) -> go.Figure:
     # The live charts are rebuilt several times a second per training student; plotly's
     # property validation is most of that cost, so it is skipped there. Tests build the same
     # figures with validate=True, which would reject any property plotly does not know.
-    return go.Figure(data=data, layout=layout, _validate=validate)
+    return go.Figure(data=data, layout=layout) if validate else from_parts(data, layout)
 
 
 def grad_figure(
