@@ -14,7 +14,7 @@ def test_lines_drop_non_finite_and_validate():
     y = [1.0, np.nan, 0.5, np.inf, 0.25]
     lines = [{"name": "ReLU", "x": [0, 1, 2, 3, 4], "y": y,
               "color": style.ACTIVATION_COLORS["relu"]},
-             {"name": "Sigmoid", "x": [0, 1], "y": [1.0, 0.0], "dash": "dot"}]
+             {"name": "Sigmoid", "x": [0, 1], "y": [1.0, 0.0], "dash": "dot", "markers": True}]
     for validate in (True, False):
         fig = tv.lines_figure(lines, title="Loss", x_title="Epoch", y_title="Loss",
                               log_y=True, validate=validate)
@@ -22,6 +22,7 @@ def test_lines_drop_non_finite_and_validate():
         assert list(relu.y) == [1.0, 0.5, 0.25] and list(relu.x) == [0, 2, 4]
         assert list(sig.y) == [1.0]  # 0 cannot be drawn on a log axis
         assert relu.line.color == style.ACTIVATION_COLORS["relu"] and sig.line.dash == "dot"
+        assert relu.mode == "lines" and sig.mode == "lines+markers"
         assert fig.layout.title.text == "Loss" and fig.layout.yaxis.type == "log"
         assert fig.layout.xaxis.title.text == "Epoch" and fig.layout.showlegend
 

@@ -137,7 +137,8 @@ def curve_figures(items: list[dict[str, Any]], names: list[str], key: str,
             c = it["curves"]
             loss.append({"name": name, "x": c["x"], "y": c["loss"], "color": color})
             acc.append({"name": f"{name} · {t('trainer.test')}", "x": c["test_x"],
-                        "y": c["test_acc"], "color": color, "dash": tv.DASH["test"]})
+                        "y": c["test_acc"], "color": color, "dash": tv.DASH["test"],
+                        "markers": True})
             acc.append({"name": f"{name} · {t('trainer.train')}", "x": c["x"],
                         "y": c["train_acc"], "color": color, "dash": tv.DASH["train"],
                         "width": 1.6})

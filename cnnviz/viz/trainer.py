@@ -81,12 +81,15 @@ def lines_figure(
     validate: bool = False,
 ) -> go.Figure:
     """Curves on shared axes. Each line: ``name``, ``x``, ``y``, optional ``color``, ``dash``,
-    ``width``. Non-finite y values are dropped (a diverged run never draws NaN)."""
+    ``width``, ``markers`` (dots at the measured points, for sparse curves). Non-finite y values
+    are dropped (a diverged run never draws NaN)."""
     data = []
     for i, line in enumerate(lines):
         x, y = _finite(line["x"], line["y"], positive=log_y)
         data.append({
-            "type": "scatter", "x": x, "y": y, "mode": "lines", "name": line["name"],
+            "type": "scatter", "x": x, "y": y, "name": line["name"],
+            "mode": "lines+markers" if line.get("markers") else "lines",
+            "marker": {"size": 6},
             "line": {"color": line.get("color") or style.SERIES[i % len(style.SERIES)],
                      "dash": line.get("dash", "solid"), "width": line.get("width", 2.5)},
             "hovertemplate": f"{line['name']}<br>{x_title}: %{{x:.3g}}<br>{y_title}: %{{y}}"
