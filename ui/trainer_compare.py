@@ -90,7 +90,8 @@ def history_section() -> None:
 def compare_section(spec: dict[str, Any], settings: dict[str, Any], blocked: bool) -> None:
     """Pick activations, then race them from identical initial weights."""
     keep("tr_cmp_acts", ["relu", "sigmoid"])
-    acts = st.multiselect(t("trainer.cmp_acts"), list(models.ACTIVATIONS), key="tr_cmp_acts",
+    acts = st.multiselect(t("trainer.cmp_acts"), list(models.ACTIVATIONS), ["relu", "sigmoid"],
+                          key="tr_cmp_acts", bind="query-params",
                           format_func=labeller("trainer.act_"), help=t("trainer.cmp_acts_help"))
     save("tr_cmp_acts", acts)
     st.caption(t("trainer.cmp_same_weights", seed=settings["seed"],

@@ -67,7 +67,7 @@ def data_controls() -> str:
     left, right = st.columns([1, 2])
     with left:
         name = st.radio(t("trainer.data"), ["shapes", "digits"], key="tr_data",
-                        format_func=labeller("trainer.data_"),
+                        format_func=labeller("trainer.data_"), bind="query-params",
                         help=t("trainer.data_help"))
         save("tr_data", name)
         ds = models.dataset(name)
@@ -94,12 +94,15 @@ def network_controls(dataset: str) -> dict[str, Any]:
     for key in ("tr_blocks", "tr_act", "tr_pool"):
         keep(key, DEFAULTS[key])
     c1, c2, c3 = st.columns(3)
-    n = c1.slider(t("trainer.blocks"), 1, models.MAX_BLOCKS, key="tr_blocks",
-                  help=t("trainer.blocks_help"))
+    # value= / index= repeat DEFAULTS: a link leaves out what equals the widget's default
+    n = c1.slider(t("trainer.blocks"), 1, models.MAX_BLOCKS, DEFAULTS["tr_blocks"],
+                  key="tr_blocks", bind="query-params", help=t("trainer.blocks_help"))
     act = c2.selectbox(t("trainer.activation"), list(models.ACTIVATIONS), key="tr_act",
-                       format_func=labeller("trainer.act_"), help=t("trainer.activation_help"))
+                       format_func=labeller("trainer.act_"), bind="query-params",
+                       help=t("trainer.activation_help"))
     pool = c3.radio(t("trainer.pool"), list(models.POOLS), key="tr_pool", horizontal=True,
-                    format_func=labeller("trainer.pool_"), help=t("trainer.pool_help"))
+                    format_func=labeller("trainer.pool_"), bind="query-params",
+                    help=t("trainer.pool_help"))
     for key, value in (("tr_blocks", n), ("tr_act", act), ("tr_pool", pool)):
         save(key, value)
     blocks = []
@@ -111,16 +114,18 @@ def network_controls(dataset: str) -> dict[str, Any]:
         cols = st.columns([1.2, 2, 2, 2, 1.4], vertical_alignment="bottom")
         cols[0].markdown(t("trainer.block_n", n=i + 1))
         b = {
-            "filters": cols[1].select_slider(t("trainer.filters"), list(models.FILTERS),
-                                             key=keys[0], help=t("trainer.filters_help")),
-            "kernel": cols[2].select_slider(t("trainer.kernel"), list(models.KERNELS),
+            "filters": cols[1].select_slider(t("trainer.filters"), list(models.FILTERS), f0,
+                                             key=keys[0], bind="query-params",
+                                             help=t("trainer.filters_help")),
+            "kernel": cols[2].select_slider(t("trainer.kernel"), list(models.KERNELS), k0,
                                             key=keys[1], format_func=lambda k: f"{k}×{k}",
-                                            help=t("trainer.kernel_help")),
+                                            bind="query-params", help=t("trainer.kernel_help")),
             "padding": cols[3].select_slider(t("trainer.padding"),
-                                             list(range(models.MAX_PADDING + 1)), key=keys[2],
+                                             list(range(models.MAX_PADDING + 1)), p0,
+                                             key=keys[2], bind="query-params",
                                              help=t("trainer.padding_help")),
-            "pool": cols[4].checkbox(t("trainer.block_pool"), key=keys[3],
-                                     help=t("trainer.block_pool_help")),
+            "pool": cols[4].checkbox(t("trainer.block_pool"), pool0, key=keys[3],
+                                     bind="query-params", help=t("trainer.block_pool_help")),
         }
         for key, name in zip(keys, ("filters", "kernel", "padding", "pool"), strict=True):
             save(key, b[name])
@@ -173,19 +178,21 @@ def training_controls() -> dict[str, Any]:
     for key in ("tr_opt", "tr_lr", "tr_batch", "tr_epochs", "tr_seed", "tr_slow"):
         keep(key, DEFAULTS[key])
     c1, c2, c3 = st.columns(3)
-    opt = c1.selectbox(t("trainer.optimizer"), list(OPTIMIZERS), key="tr_opt",
+    opt = c1.selectbox(t("trainer.optimizer"), list(OPTIMIZERS),
+                       OPTIMIZERS.index(DEFAULTS["tr_opt"]), key="tr_opt",
                        format_func=labeller("trainer.opt_"), on_change=_on_opt,
-                       help=t("trainer.optimizer_help"))
-    lr = c2.select_slider(t("trainer.lr"), LR_OPTIONS, key="tr_lr", format_func=style.fmt,
-                          help=t("trainer.lr_help"))
-    batch = c3.select_slider(t("trainer.batch"), BATCHES, key="tr_batch",
-                             help=t("trainer.batch_help"))
+                       bind="query-params", help=t("trainer.optimizer_help"))
+    lr = c2.select_slider(t("trainer.lr"), LR_OPTIONS, DEFAULTS["tr_lr"], key="tr_lr",
+                          format_func=style.fmt, bind="query-params", help=t("trainer.lr_help"))
+    batch = c3.select_slider(t("trainer.batch"), BATCHES, DEFAULTS["tr_batch"], key="tr_batch",
+                             bind="query-params", help=t("trainer.batch_help"))
     c4, c5, c6 = st.columns(3)
-    epochs = c4.slider(t("trainer.epochs"), 1, MAX_EPOCHS, key="tr_epochs",
-                       help=t("trainer.epochs_help", max=MAX_EPOCHS))
+    epochs = c4.slider(t("trainer.epochs"), 1, MAX_EPOCHS, DEFAULTS["tr_epochs"], key="tr_epochs",
+                       bind="query-params", help=t("trainer.epochs_help", max=MAX_EPOCHS))
     seed = c5.number_input(t("trainer.seed"), 0, 9999, step=1, key="tr_seed",
-                           help=t("trainer.seed_help"))
-    slow = c6.toggle(t("trainer.slow"), key="tr_slow", help=t("trainer.slow_help"))
+                           bind="query-params", help=t("trainer.seed_help"))
+    slow = c6.toggle(t("trainer.slow"), key="tr_slow", bind="query-params",
+                     help=t("trainer.slow_help"))
     settings = {"optimizer": opt, "lr": float(lr), "batch_size": int(batch),
                 "epochs": int(epochs), "seed": int(seed), "slow": bool(slow)}
     for key, value in zip(("tr_opt", "tr_lr", "tr_batch", "tr_epochs", "tr_seed", "tr_slow"),
