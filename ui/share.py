@@ -351,13 +351,13 @@ def _box(page: str) -> None:
     url = current_link()
     st.markdown(f"**{t('share.link_label')}**")
     st.code(url, language=None, wrap_lines=True)
-    st.image(qr_png(url), caption=t("share.qr_caption"), width=240)
     other = network_link(url)
-    if other:
+    if other:  # students cannot reach localhost: the code and the QR use the network address
         st.caption(t("share.localhost_note"))
         st.code(other, language=None, wrap_lines=True)
     else:
         st.caption(t("share.network_note"))
+    st.image(qr_png(other or url), caption=t("share.qr_caption"), width=240)
     presets = P.for_page(page)
     if presets:
         st.markdown(f"**{t('share.preset_links')}**")
