@@ -11,12 +11,13 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.presets import page_id
-from ui import image_input, share
+from ui import image_input, session_end, share
 from ui.lang import init_lang, language_toggle, t
 from ui.nav import st_pages
 
 st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="wide")
 init_lang()
+session_end.track()  # a closed tab's picture and models are released after the TTL
 
 nav = st.navigation(st_pages())
 page = page_id(nav.url_path)
