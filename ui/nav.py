@@ -24,7 +24,12 @@ PAGES = [
 
 
 def st_pages() -> list:
-    """``st.Page`` objects for every lesson that exists, in the user's language."""
+    """``st.Page`` objects for every lesson that exists, in the user's language.
+
+    app.py calls this on every run before ``nav.run()``; it also records that this session's
+    runs go through app.py (see :func:`running_without_frame`).
+    """
+    st.session_state[_FRAME_SEEN] = True
     return [
         st.Page(str(ROOT / file), title=t(key), icon=icon, url_path=url or None, default=not url)
         for file, key, url, icon in PAGES
@@ -32,18 +37,18 @@ def st_pages() -> list:
     ]
 
 
+_FRAME_SEEN = "_nav_frame_seen"
+
+
 def running_without_frame() -> bool:
     """True when Streamlit ran a page file directly, without app.py.
 
     Because the lessons live in a folder called ``pages/``, a server whose very first request is
     e.g. ``/activation`` starts in Streamlit's old directory-based multipage mode: it runs that
-    file alone (no sidebar, no language) until some run calls ``st.navigation``.
+    file alone (no sidebar, no language) until some run calls ``st.navigation``. Such a session
+    has never run app.py, so it has no frame marker.
     """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # pragma: no cover - a future Streamlit without the old mode
-        return False
-    return bool(PagesManager.uses_pages_directory)
+    return not st.session_state.get(_FRAME_SEEN, False)
 
 
 def ensure_frame() -> None:
