@@ -220,19 +220,25 @@ def fit(
                 return
             idx = order[start : start + batch_size]
             xb, yb = x_tr[idx], y_tr[idx]
+            # Never yield inside errstate: a generator closed from another thread would then
+            # leave the with-block in the wrong context ("Token was created in a different
+            # Context"), so the divergence check happens after it.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 opt.zero_grad()
                 logits = model.forward(xb)
                 loss, dlogits = F.softmax_cross_entropy(logits, yb)
                 if threshold is None and math.isfinite(loss):
                     threshold = max(10.0 * loss, 10.0)
-                if not math.isfinite(loss) or loss > (threshold or math.inf):
-                    yield record("diverged", loss if math.isfinite(loss) else None, None)
-                    return
-                model.backward(dlogits, need_input_grad=False) if skip_dx else model.backward(
-                    dlogits
-                )
-                opt.step()
+                diverged = not math.isfinite(loss) or loss > (threshold or math.inf)
+                if not diverged:
+                    if skip_dx:
+                        model.backward(dlogits, need_input_grad=False)
+                    else:
+                        model.backward(dlogits)
+                    opt.step()
+            if diverged:
+                yield record("diverged", loss if math.isfinite(loss) else None, None)
+                return
             step += 1
             correct += int((logits.argmax(axis=1) == yb).sum())
             seen += len(yb)
