@@ -89,7 +89,6 @@ def test_preset_link_sets_existing_widgets_to_accepted_values(page, preset_id):
                                       C.decode_grid(preset["params"]["conv_grid"]))
         np.testing.assert_array_equal(slide["kernel_ok"],
                                       C.decode_grid(preset["params"]["conv_kernel"]))
-    # the next run writes the values into the link and drops ?preset=
-    at.run()
-    assert "preset" not in at.query_params
     assert at.query_params.get("only", "").split(",") == (preset.get("only") or [""])
+    # (the next run writes the values into the link and drops ?preset=: a browser test checks
+    # it, since AppTest runs a switched-to page without app.py after its first run)

@@ -152,8 +152,8 @@ def unusable(start: dict[str, list[str]], page: str) -> list[str]:
     grids = P.GRID_PARAMS.get(page, ())
     bad = []
     for key, values in start.items():
-        if key in ("lang", "preset") or key in grids:
-            continue
+        if key in ("lang", "preset", "embed", "embed_options") or key in grids:
+            continue  # ui.lang / begin / Streamlit itself / the grid hooks judge these
         if key in ("only", "hide"):
             bad += C.parse_keys(values)[1]
             continue

@@ -232,12 +232,12 @@ def _visible_now(page) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("path, preset, only", [
-    ("activation", "sigmoid_saturates", {"act_sat", "act_xrange", "act_eps"}),
-    ("pooling", "turn_keeps_3", {"pool_window", "pool_stride"}),
-    ("convolution", "stride2", {"conv_stride"}),
+@pytest.mark.parametrize("path, preset, only, in_link", [
+    ("activation", "sigmoid_saturates", {"act_sat", "act_xrange", "act_eps"}, "act_xrange=-10"),
+    ("pooling", "turn_keeps_3", {"pool_window", "pool_stride"}, "pool_window=3"),
+    ("convolution", "stride2", {"conv_stride"}, "conv_stride=2"),
 ])
-def test_preset_with_hidden_controls_shows_only_its_controls(page, path, preset, only):
+def test_preset_with_hidden_controls_shows_only_its_controls(page, path, preset, only, in_link):
     page.goto(f"{page.base_url}/{path}?preset={preset}&lang=en")
     settle(page)
     page.wait_for_selector("h1")
@@ -248,12 +248,15 @@ def test_preset_with_hidden_controls_shows_only_its_controls(page, path, preset,
     assert visible_controls(page) == only
     assert toasts(page) == []
     shot(page, f"preset-{path}-{preset}")
-    # the sidebar keeps its own controls, and "show all controls" brings the rest back
+    # the sidebar keeps its own controls, says some are hidden, and brings them back
     assert page.locator(".st-key-lang_toggle").is_visible()
+    assert page.get_by_text("Some controls are hidden for this lesson.").is_visible()
     page.locator(".st-key-share_show_all button").first.click()
     settle(page)
     assert len(visible_controls(page)) > len(only) + 2
     assert "only=" not in page.url
+    # that next run also put the preset's values into the link in place of ?preset=
+    assert in_link in page.url and "preset=" not in page.url
 
 
 def test_preset_button_applies_and_its_values_reach_the_link(page):
