@@ -15,6 +15,28 @@ APP = ROOT / "app.py"
 os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
 
 
+def _app_test_like_the_server() -> None:
+    """Make AppTest route every run through app.py, as the real server does.
+
+    AppTest resets Streamlit's "uses a pages/ directory" flag before every run, so with our
+    folder named ``pages/`` each rerun after ``switch_page`` ran the page file alone (Streamlit's
+    old directory mode: no app.py, no sidebar). A real server leaves that mode for good on its
+    first ``st.navigation`` call; this keeps AppTest in step with it.
+    """
+    import streamlit.testing.v1.app_test as app_test
+    from streamlit.runtime.pages_manager import PagesManager
+
+    class ServerLikePagesManager(PagesManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            PagesManager.uses_pages_directory = False
+
+    app_test.PagesManager = ServerLikePagesManager
+
+
+_app_test_like_the_server()
+
+
 def registered_pages() -> list[tuple[str, str]]:
     """(file, url path) of every page app.py registers (only files that exist)."""
     from ui.nav import PAGES

@@ -51,3 +51,12 @@ def test_home_calculator_counts():
     at.number_input(key="home_units").set_value(10).run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Fully connected layer"] == "30,730"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/home.py"][:2])
+def test_reruns_after_switching_page_keep_the_app_frame(page):
+    at = run_page(page, "zh")
+    at.run()  # a second run on the same page, as after any widget change
+    assert errors_of(at) == []
+    assert at.sidebar.button_group(key="lang_toggle").value == "zh"
+    assert re.search(r"[\u4e00-\u9fff]", at.title[0].value)
