@@ -44,13 +44,17 @@ def fit_messages(reports: dict[str, dict]) -> bool:
     return all(r["value"] is not None for r in reports.values())
 
 
-def _slide_figure(s: dict):
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=charts.HASH_FUNCS)
+def _slide_figure(s: dict, lang: str):
+    """The animation's dict for these settings, built once for the class (``lang``, the
+    language t() uses inside, is part of the key): every student's first load used to build
+    the same ~100-frame figure again."""
     sl = L.slide(s["grid"], s["kernel"], 0.0, s["stride"], s["padding"], s["dilation"])
     lines = [L.arithmetic(st_.window[0], sl.kernel[0], s["names"]) for st_ in sl.stops]
     titles = {k: t(f"conv.panel_{k}") for k in ("input", "kernel", "output")}
     fig = V.slide_figure(sl, lines, titles=titles, labels=_labels(), names=s["names"],
                          duration=s["duration"])
-    return charts.Prebuilt(fig.to_dict()), sl, lines  # memoised as drawn: no copy per rerun
+    return fig.to_dict(), sl, lines
 
 
 @st.fragment
@@ -67,8 +71,8 @@ def slide_section() -> None:
         key = (s["grid"].tobytes(), s["grid"].shape, s["kernel"].tobytes(), s["kernel"].shape,
                str(s["names"]), s["stride"], s["padding"], s["dilation"], s["duration"],
                current())
-        fig, sl, lines = W.memo("slide", key, lambda: _slide_figure(s), size=3)
-        st.plotly_chart(fig, key="conv_slide_chart", config=NO_BAR)
+        spec, sl, lines = W.memo("slide", key, lambda: _slide_figure(s, current()), size=3)
+        st.plotly_chart(charts.Prebuilt(spec), key="conv_slide_chart", config=NO_BAR)
         ho, wo = sl.out.shape
         st.markdown(t("conv.slide_result", h=ho, w=wo, first=L.fmt_num(sl.stops[0].value),
                       n=len(sl.stops)))
@@ -79,7 +83,9 @@ def slide_section() -> None:
     why("conv.why_size")
 
 
-def _rgb_figure(s: dict):
+@st.cache_data(max_entries=32, show_spinner=False)
+def _rgb_figure(s: dict, lang: str):
+    """The colour example's dict, built once for the class per settings and language."""
     ex = L.rgb_example(s["seed"], s["kernels"])
     f = s["follow"]
     sl = L.slide(ex["image"], ex["kernels"][f], ex["bias"][f], s["stride"], s["padding"])
@@ -95,7 +101,7 @@ def _rgb_figure(s: dict):
               "maps": [t("conv.rgb_map", k=m + 1, b=L.fmt_num(ex["bias"][m]))
                        for m in range(len(maps))]}
     fig = V.rgb_slide_figure(sl, maps, f, lines, titles=titles, labels=_labels())
-    return charts.Prebuilt(fig.to_dict()), maps
+    return fig.to_dict(), maps
 
 
 @st.fragment
@@ -105,8 +111,8 @@ def rgb_section() -> None:
     s = W.rgb_controls()
     with guard():
         key = (tuple(sorted(s.items())), current())
-        fig, maps = W.memo("rgb", key, lambda: _rgb_figure(s), size=3)
-        st.plotly_chart(fig, key="conv_rgb_chart", config=NO_BAR)
+        spec, maps = W.memo("rgb", key, lambda: _rgb_figure(s, current()), size=3)
+        st.plotly_chart(charts.Prebuilt(spec), key="conv_rgb_chart", config=NO_BAR)
         k, ho, wo = maps.shape
         st.markdown(t("conv.rgb_depth", k=k, h=ho, w=wo))
     why("conv.why_rgb")

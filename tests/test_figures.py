@@ -165,3 +165,29 @@ def test_activation_histogram_written_as_dicts_is_valid_plotly():
     assert set(bars["marker"]["color"]) <= {style.NEG_COLOR, style.POS_COLOR}
     assert np.isclose(decode(bars["y"]).sum() + zero["y"][0], 100.0)
     assert spec["layout"]["annotations"][0]["text"] == "exactly 0"
+
+
+def test_convolution_figures_written_as_dicts_are_valid_plotly():
+    from cnnviz import conv_lesson as CL
+    from cnnviz import functional as F
+    from cnnviz.viz import conv as CV
+
+    x = np.random.default_rng(3).random((3, 150, 200)).astype(np.float32)
+    k = np.stack([np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)] * 3)
+    ex = F.conv2d_explain(x, k, 0.5, 10, 20, 1, 1)
+    m = F.conv2d_image(x, k[None], 0.5, 1, 1)[0]
+    for fig in (CV.explain_figure(ex, channels=["R", "G", "B"],
+                                  titles={"window": "w", "kernel": "k", "products": "p"}),
+                CV.feature_map_figure(CV.map_layers(m), title="m", pick=(3, 4)),
+                CV.feature_map_figure(CV.map_layers(m[:20, :20]), title="m", clickable=False),
+                CV.input_figure(CV.image_layers(np.moveaxis(x, 0, -1)), title="i",
+                                window=(1, 2, 3, 3)),
+                CV.kernel_pair_figure(k[0], k[0][::-1, ::-1], titles=["a", "b"]),
+                CV.compare_figure([(m[:30, :30], "a"), (-m[:30, :30], "b")])):
+        spec = valid(fig)
+        assert spec["data"] and spec["layout"]["font"]["size"] == style.FONT_SIZE
+    sl = CL.slide(np.arange(16.0).reshape(4, 4), np.ones((2, 2)), 0.0, 1, 1, 1)
+    lines = [CL.arithmetic(s.window[0], sl.kernel[0]) for s in sl.stops]
+    spec = valid(CV.slide_figure(sl, lines, titles={"input": "i", "kernel": "k", "output": "o"},
+                                 labels={"play": "p", "pause": "q", "stop": "s", "value": "v"}))
+    assert len(spec["frames"]) == len(sl.stops)

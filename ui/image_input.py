@@ -4,15 +4,16 @@ Decoding and validation live in ``cnnviz.images``; this module only keeps the re
 ``st.session_state`` (per user, never a shared cache) and shows messages. A bad upload leaves
 the previous image in place.
 
-Session keys: ``image`` (dict: array float16 in [0, 1] (H, W) or (H, W, 3), label, orig_size,
+Session keys: ``image`` (dict: array float32 in [0, 1] (H, W) or (H, W, 3), label, orig_size,
 notes, serial), ``image_error`` ((code, params) or None), widgets ``img_choice``, ``img``
 (the uploader), ``work_size``; ``_work_0`` / ``_work_1`` (the working copies, colour and gray)
 and ``_thumb`` (the sidebar's JPEG), each rebuilt only when the picture or the size changes.
 
-Memory per student, bounded: the stored picture is at most 1024 px on its long side in float16
-(a 1024x1024 colour upload: 6 MB, half of float32; float16 resolves 0.0005, finer than the 8-bit
-steps of a photo), plus the working copies at the chosen size. The upload's bytes live only in
-Streamlit's uploader state of the same session; nothing is written to disk.
+Memory per student, bounded: the stored picture is at most 1024 px on its long side (float32,
+so the numbers the lessons print are exact to their 3 digits: float16 would change the third
+digit of some sums; a 1024x1024 colour upload is 12 MB), plus the working copies at the chosen
+size. The upload's bytes live only in Streamlit's uploader state of the same session; nothing
+is written to disk, and ui/session_end.py releases all of it once the session is gone.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _store(loaded: images.LoadedImage, label: str) -> None:
     arr = images.resize_to_working(loaded.array, STORE_MAX_SIDE)
     serial = st.session_state.get("image", {}).get("serial", 0) + 1
     st.session_state["image"] = {
-        "array": np.ascontiguousarray(arr, dtype=np.float16),  # see the module docstring
+        "array": np.ascontiguousarray(arr, dtype=np.float32),
         "label": label,
         "orig_size": tuple(loaded.original_size),
         "notes": list(loaded.notes),

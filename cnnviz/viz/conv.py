@@ -33,6 +33,16 @@ LIGHTEN = 1.6
 GAP = 1.2  # empty cells between panels
 
 
+def _trace(kind: str, **props) -> dict:
+    """A trace as a plain dict: the figures below skip Plotly's validation (most of their
+    cost, redone on every rerun that changes a bias or a picked pixel); tests validate them."""
+    return {"type": kind, **props}
+
+
+def _figure(traces) -> go.Figure:
+    return figures.from_parts(traces if isinstance(traces, list) else [traces], {})
+
+
 def _scale(values: np.ndarray, signed: bool | None) -> dict:
     v = np.asarray(values, dtype=np.float64)
     signed = style.is_signed(v) if signed is None else signed
@@ -47,12 +57,12 @@ def _scale(values: np.ndarray, signed: bool | None) -> dict:
             "colorscale": LIGHT_GRAY}
 
 
-def _grid_trace(values, x0: float, *, signed, hover: str, text=None, size=None) -> go.Heatmap:
+def _grid_trace(values, x0: float, *, signed, hover: str, text=None, size=None) -> dict:
     v = np.asarray(values, dtype=np.float64)
     h, w = v.shape
     labels = np.vectorize(fmt_num)(v) if text is None else text
-    return go.Heatmap(
-        z=v, x=x0 + np.arange(w), y=np.arange(h), showscale=False, xgap=1, ygap=1,
+    return _trace(
+        "heatmap", z=v, x=x0 + np.arange(w), y=np.arange(h), showscale=False, xgap=1, ygap=1,
         text=labels, texttemplate="%{text}",
         textfont={"size": size or style.CELL_FONT_SIZE, "color": "#111111"},
         hovertemplate=hover, **_scale(v, signed),
@@ -60,7 +70,7 @@ def _grid_trace(values, x0: float, *, signed, hover: str, text=None, size=None) 
 
 
 def _input_traces(padded: np.ndarray, padding: tuple[int, int], x0: float, hover: str,
-                  y0: float = 0) -> list[go.Heatmap]:
+                  y0: float = 0) -> list[dict]:
     """A padded input grid: the real cells on the shared scale, the border of zeros in the
     padding colour (its own trace, so the animation never has to redraw it)."""
     hp, wp = padded.shape
@@ -73,12 +83,12 @@ def _input_traces(padded: np.ndarray, padding: tuple[int, int], x0: float, hover
     main.update(y=y0 + np.arange(hp), **_scale(inner, None))
     if not in_pad.any():
         return [main]
-    border = go.Heatmap(z=np.where(in_pad, 0.0, np.nan), x=x0 + np.arange(wp),
-                        y=y0 + np.arange(hp), colorscale=[[0, style.PADDING_COLOR],
-                                                          [1, style.PADDING_COLOR]],
-                        showscale=False, xgap=1, ygap=1, text=np.where(in_pad, "0", ""),
-                        texttemplate="%{text}", hoverinfo="skip",
-                        textfont={"size": style.CELL_FONT_SIZE, "color": "#555555"})
+    border = _trace("heatmap", z=np.where(in_pad, 0.0, np.nan), x=x0 + np.arange(wp),
+                    y=y0 + np.arange(hp), colorscale=[[0, style.PADDING_COLOR],
+                                                      [1, style.PADDING_COLOR]],
+                    showscale=False, xgap=1, ygap=1, text=np.where(in_pad, "0", ""),
+                    texttemplate="%{text}", hoverinfo="skip",
+                    textfont={"size": style.CELL_FONT_SIZE, "color": "#555555"})
     return [main, border]
 
 
@@ -168,14 +178,22 @@ def _player(n: int, duration: int, labels: dict, y: float) -> tuple[list, list]:
     return menus, sliders
 
 
+def _axes_layout(height_cells: float, width_cells: float,
+                 y_domain: tuple[float, float]) -> dict:
+    """One shared cell grid (layout keys): x in cells over all panels, y in cells, square."""
+    return {
+        "xaxis": {"range": [-0.5 - 0.1, width_cells - 0.5 + 0.1], "visible": False,
+                  "constrain": "domain", "fixedrange": True},
+        "yaxis": {"range": [height_cells - 0.5 + 0.05, -0.5 - 0.05], "visible": False,
+                  "scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
+                  "domain": list(y_domain), "fixedrange": True},
+    }
+
+
 def _axes(fig: go.Figure, panels: Sequence[tuple[float, float]], height_cells: float,
           width_cells: float, y_domain: tuple[float, float]) -> None:
     """One shared cell grid: x in cells over all panels, y in cells, square cells."""
-    fig.update_xaxes(range=[-0.5 - 0.1, width_cells - 0.5 + 0.1], visible=False,
-                     constrain="domain", fixedrange=True)
-    fig.update_yaxes(range=[height_cells - 0.5 + 0.05, -0.5 - 0.05], visible=False,
-                     scaleanchor="x", scaleratio=1, constrain="domain", domain=list(y_domain),
-                     fixedrange=True)
+    fig.update_layout(_axes_layout(height_cells, width_cells, y_domain))
 
 
 def slide_figure(
@@ -214,7 +232,7 @@ def slide_figure(
     traces.append(_grid_trace(kernel, xk, signed=True, hover=hover, text=ktext,
                               size=style.CELL_FONT_SIZE - 3 if names else None))
     traces.append(_grid_trace(out, xo, signed=True, hover=hover))
-    fig = go.Figure(traces)
+    fig = _figure(traces)
     multiline = kw > 3 or any(len(" ".join(lns)) > 100 for lns in lines)
     text_lines = max((len(lns) for lns in lines), default=1) if multiline else 1
     grid_px, text_px, player_px = CELL_PX * height_cells, 28 * text_lines + 16, 118
@@ -300,7 +318,7 @@ def rgb_slide_figure(
         traces.append(tm)
         static.append(_note(xo + (wo - 1) / 2, m * out_h - 0.55, str(titles["maps"][m]),
                             size=style.FONT_SIZE - 2, color="#222", yanchor="bottom"))
-    fig = go.Figure(traces)
+    fig = _figure(traces)
     text_px = 24 * (c + 1) + 16
     grid_px, player_px = 34 * height_cells, 118
     plot_px = grid_px + text_px + player_px
@@ -409,26 +427,34 @@ def _where(axis_labels: tuple[str, str]) -> str:
     return f"{row} %{{y}}, {col} %{{x}}"
 
 
-def _picture_axes(fig: go.Figure, h: int, w: int, axis_labels: tuple[str, str]) -> None:
-    """Pixel axes: row 0 at the top, numbered ticks, translated axis titles."""
+def _picture_axes(h: int, w: int, axis_labels: tuple[str, str]) -> dict:
+    """Pixel axes (layout keys): row 0 at the top, numbered ticks, translated axis titles."""
     row, col = axis_labels
     small = {"size": style.FONT_SIZE - 3}
-    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", range=[-0.5, w - 0.5],
-                     title={"text": col + " →", "font": small, "standoff": 2}, tickfont=small,
-                     nticks=5, side="top")
-    fig.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
-                     constrain="domain", range=[h - 0.5, -0.5], nticks=5, tickfont=small,
-                     title={"text": row + " ↓", "font": small, "standoff": 2})
+    return {
+        "xaxis": {"showgrid": False, "zeroline": False, "constrain": "domain",
+                  "range": [-0.5, w - 0.5], "tickfont": small, "nticks": 5, "side": "top",
+                  "title": {"text": col + " →", "font": small, "standoff": 2}},
+        "yaxis": {"showgrid": False, "zeroline": False, "scaleanchor": "x", "scaleratio": 1,
+                  "constrain": "domain", "range": [h - 0.5, -0.5], "nticks": 5, "tickfont": small,
+                  "title": {"text": row + " ↓", "font": small, "standoff": 2}},
+    }
 
 
-def _crosshair(fig: go.Figure, r: float, c: float, hh: float, ww: float, h: int, w: int) -> None:
+def _crosshair(r: float, c: float, hh: float, ww: float, h: int, w: int) -> list[dict]:
     """A highlight box plus dotted crosshair (a 3x3 window is tiny on a 1024-pixel picture)."""
-    fig.add_shape(_rect(c, r, ww, hh, width=3, fill="rgba(0,0,0,0)"))
     cx, cy = c + (ww - 1) / 2, r + (hh - 1) / 2
-    for line in ({"x0": cx, "x1": cx, "y0": -0.5, "y1": h - 0.5},
-                 {"y0": cy, "y1": cy, "x0": -0.5, "x1": w - 0.5}):
-        fig.add_shape(type="line", line={"color": style.HIGHLIGHT, "width": 1, "dash": "dot"},
-                      **line)
+    dotted = {"type": "line", "line": {"color": style.HIGHLIGHT, "width": 1, "dash": "dot"}}
+    return [_rect(c, r, ww, hh, width=3, fill="rgba(0,0,0,0)"),
+            {**dotted, "x0": cx, "x1": cx, "y0": -0.5, "y1": h - 0.5},
+            {**dotted, "y0": cy, "y1": cy, "x0": -0.5, "x1": w - 0.5}]
+
+
+def _picture_figure(data: list[dict], title: str, h: int, w: int, axis_labels: tuple[str, str],
+                    height: int | None, shapes: list[dict]) -> go.Figure:
+    layout = figures.layout_dict(title, height or _fit_height(h, w))
+    layout.update(_picture_axes(h, w, axis_labels), shapes=shapes)
+    return figures.from_parts(data, layout)
 
 
 def input_figure(
@@ -445,7 +471,6 @@ def input_figure(
     ``axis_labels``: translated (row, column) words for the axes and the hover."""
     h, w = layers["shape"]
     sample = layers["sample"]
-    fig = go.Figure(go.Image(source=layers["uri"], hoverinfo="skip"))
     if sample.ndim == 3:
         hover = (_where(axis_labels) + "<br>R %{customdata[0]:.3f} · G %{customdata[1]:.3f} · "
                  "B %{customdata[2]:.3f}<extra></extra>")
@@ -453,14 +478,11 @@ def input_figure(
     else:
         hover = _where(axis_labels) + f"<br>{hover_label}: %{{z:.3f}}<extra></extra>"
         z, custom = sample, None
-    fig.add_trace(go.Heatmap(z=z, x=layers["xs"], y=layers["ys"], customdata=custom,
-                             opacity=0.004, showscale=False, colorscale=style.GRAY,
-                             hovertemplate=hover))
-    _picture_axes(fig, h, w, axis_labels)
-    if window is not None:
-        r, c, wh, ww = window
-        _crosshair(fig, r, c, wh, ww, h, w)
-    return figures.base_layout(fig, title, height=height or _fit_height(h, w))
+    data = [_trace("image", source=layers["uri"], hoverinfo="skip"),
+            _trace("heatmap", z=z, x=layers["xs"], y=layers["ys"], customdata=custom,
+                   opacity=0.004, showscale=False, colorscale=style.GRAY, hovertemplate=hover)]
+    shapes = _crosshair(window[0], window[1], window[2], window[3], h, w) if window else []
+    return _picture_figure(data, title, h, w, axis_labels, height, shapes)
 
 
 def feature_map_figure(
@@ -482,34 +504,33 @@ def feature_map_figure(
               "colorbar": {"thickness": 12, "len": 0.9}, "hovertemplate": hover}
     if "uri" in layers and clickable:
         # the click layer answers hover, so the heatmap only has to carry the colour bar
-        fig = go.Figure(go.Image(source=layers["uri"], hoverinfo="skip"))
-        fig.add_trace(go.Heatmap(z=[[layers["zmin"], layers["zmax"]]], x=[0, 1], y=[0],
-                                 opacity=0.0, hoverinfo="skip",
-                                 **{k: v for k, v in common.items() if k != "hovertemplate"}))
+        data = [_trace("image", source=layers["uri"], hoverinfo="skip"),
+                _trace("heatmap", z=[[layers["zmin"], layers["zmax"]]], x=[0, 1], y=[0],
+                       opacity=0.0, hoverinfo="skip",
+                       **{k: v for k, v in common.items() if k != "hovertemplate"})]
     elif "uri" in layers:
-        fig = go.Figure(go.Image(source=layers["uri"], hoverinfo="skip"))
-        fig.add_trace(go.Heatmap(z=layers["z"], x=layers["xs"], y=layers["ys"], opacity=0.004,
-                                 **common))
+        data = [_trace("image", source=layers["uri"], hoverinfo="skip"),
+                _trace("heatmap", z=layers["z"], x=layers["xs"], y=layers["ys"], opacity=0.004,
+                       **common)]
     else:
-        fig = go.Figure(go.Heatmap(z=layers["z"], **common))
+        data = [_trace("heatmap", z=layers["z"], **common)]
     if clickable:
         # the click layer also answers hover (it is always the closest trace): it carries the
         # true value of the pixel each point sits on
         _, ys, xs = _coarse(h, w, CLICK_SIDE)
         yy, xx = np.meshgrid(ys.astype(np.int16), xs.astype(np.int16), indexing="ij")
-        fig.add_trace(go.Scatter(x=xx.ravel(), y=yy.ravel(), mode="markers",
-                                 customdata=layers["values"][yy, xx].ravel().astype(np.float32),
-                                 marker={"size": max(4, 300 // max(len(xs), len(ys))),
-                                         "opacity": 0.004, "color": "#000000"},
-                                 hovertemplate=hover.replace("%{z", "%{customdata"),
-                                 hoverlabel={"bgcolor": "white", "bordercolor": style.HIGHLIGHT,
-                                             "font": {"color": "#111111"}},
-                                 showlegend=False))
-    _picture_axes(fig, h, w, axis_labels)
-    if pick is not None:
-        _crosshair(fig, pick[0], pick[1], 1, 1, h, w)
-    fig.update_layout(clickmode="event+select", hovermode="closest")
-    return figures.base_layout(fig, title, height=height or _fit_height(h, w))
+        data.append(_trace("scatter", x=xx.ravel(), y=yy.ravel(), mode="markers",
+                           customdata=layers["values"][yy, xx].ravel().astype(np.float32),
+                           marker={"size": max(4, 300 // max(len(xs), len(ys))),
+                                   "opacity": 0.004, "color": "#000000"},
+                           hovertemplate=hover.replace("%{z", "%{customdata"),
+                           hoverlabel={"bgcolor": "white", "bordercolor": style.HIGHLIGHT,
+                                       "font": {"color": "#111111"}},
+                           showlegend=False))
+    shapes = _crosshair(pick[0], pick[1], 1, 1, h, w) if pick is not None else []
+    fig = _picture_figure(data, title, h, w, axis_labels, height, shapes)
+    fig.layout.update(clickmode="event+select", hovermode="closest")
+    return fig
 
 
 def explain_figure(ex: dict, *, channels: Sequence[str], titles: dict[str, str],
@@ -541,15 +562,13 @@ def explain_figure(ex: dict, *, channels: Sequence[str], titles: dict[str, str],
         notes.append(_note(xp + kw - 0.3, y + (kh - 1) / 2,
                            "Σ = " + fmt_num(ex["channel_sums"][ci]), size=style.FONT_SIZE,
                            color=style.HIGHLIGHT, xanchor="left"))
-    fig = go.Figure(traces)
     height_cells = c * row_h - 1.4
     width_cells = xp + kw + 2.6
     cell = max(22, min(40, 300 // max(kh, 1)))
-    _axes(fig, [], height_cells, width_cells, (0.0, 1.0))
-    fig.update_layout(annotations=notes, shapes=shapes)
-    figures.base_layout(fig, "", height=int(cell * height_cells + 30 * c + 20))
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, dragmode=False)
-    return fig
+    layout = figures.layout_dict("", int(cell * height_cells + 30 * c + 20))
+    layout.update(_axes_layout(height_cells, width_cells, (0.0, 1.0)), annotations=notes,
+                  shapes=shapes, margin={"l": 10, "r": 10, "t": 30, "b": 10}, dragmode=False)
+    return figures.from_parts(traces, layout)
 
 
 def kernel_pair_figure(kernel: np.ndarray, flipped: np.ndarray, *, titles: Sequence[str],
@@ -564,7 +583,7 @@ def kernel_pair_figure(kernel: np.ndarray, flipped: np.ndarray, *, titles: Seque
         tr = _grid_trace(arr, x0, signed=True, hover=hover)
         tr.update(zmin=-lim, zmax=lim)
         traces.append(tr)
-    fig = go.Figure(traces)
+    fig = _figure(traces)
     _axes(fig, [], kh, 2 * kw + GAP + 0.8, (0.0, 1.0))
     fig.update_layout(annotations=[
         _note((kw - 1) / 2, -0.55, titles[0], size=style.FONT_SIZE - 1, color="#222",
@@ -589,17 +608,17 @@ def compare_figure(maps: Sequence[tuple[np.ndarray, str]], *, hover_label: str =
     traces, notes, x0 = [], [], 0.0
     for n, (a, (_, title)) in enumerate(zip(arrs, maps, strict=True)):
         cols = np.arange(a.shape[1])
-        traces.append(go.Heatmap(z=a, x=x0 + cols, y=np.arange(a.shape[0]), zmin=-lim,
-                                 zmax=lim, colorscale=style.DIVERGING, showscale=n == 0,
-                                 colorbar={"thickness": 10, "len": 0.9},
-                                 customdata=np.ascontiguousarray(
-                                     np.broadcast_to(cols.astype(np.int16), a.shape)),
-                                 hovertemplate=hover))
+        traces.append(_trace("heatmap", z=a, x=x0 + cols, y=np.arange(a.shape[0]), zmin=-lim,
+                             zmax=lim, colorscale=style.DIVERGING, showscale=n == 0,
+                             colorbar={"thickness": 10, "len": 0.9},
+                             customdata=np.ascontiguousarray(
+                                 np.broadcast_to(cols.astype(np.int16), a.shape)),
+                             hovertemplate=hover))
         # at the range's edge: Plotly hides data-anchored annotations outside the range
         notes.append(_note(x0 + (a.shape[1] - 1) / 2, -0.5, title, size=style.FONT_SIZE - 1,
                            color="#222", yanchor="bottom"))
         x0 += a.shape[1] + max(3, a.shape[1] // 12)
-    fig = go.Figure(traces)
+    fig = _figure(traces)
     fig.update_xaxes(visible=False, range=[-0.5, x0 - max(3, arrs[-1].shape[1] // 12) - 0.5],
                      constrain="domain")
     fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x", scaleratio=1,
