@@ -19,6 +19,9 @@ def test_first_request_to_a_lesson_gets_the_whole_app(browser, path):
         settle(page)
         assert_clean(page)
         sidebar = page.locator("[data-testid=stSidebar]")
+        # the first pass (run without the frame) reruns through app.py: wait for the frame
+        sidebar.locator("[data-testid=stSelectbox]").first.wait_for(timeout=30_000)
+        settle(page)
         # the frame from app.py: language switch and picture picker, translated navigation
         assert sidebar.get_by_text("Language · 语言").count() == 1
         assert sidebar.locator("[data-testid=stSelectbox]").count() >= 1
