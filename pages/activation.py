@@ -172,6 +172,7 @@ def map_column(r: dict, which: str, title: str, hist_title: str) -> None:
           y_label=t("activation.hist_y"), zero_label=zero)
 
 
+@st.fragment  # moving the bias or picking a kernel reruns this section only
 def map_section(alpha: float) -> None:
     st.header(t("activation.map_title"))
     st.markdown(t("activation.map_intro"))
@@ -250,6 +251,7 @@ def norm_metrics(norms: dict) -> None:
                        help=t("activation.net_metric_help"))
 
 
+@st.fragment  # alpha comes from the curves section, which reruns the whole page
 def vanish_section(alpha: float) -> None:
     st.header(t("activation.vanish_title"))
     st.markdown(t("activation.vanish_intro"))
