@@ -1,12 +1,26 @@
 """Classroom load benchmark: 1, 10 and 40 simulated students on every lesson page.
 
-Starts ``streamlit run app.py`` on a free loopback port, then drives it with the team's
-websocket load client (../shared/tools/st_load.py), which varies one keyed widget per rerun
-after a think time. Prints p50/p95 rerun latency, errors and server memory per page.
+Starts ``streamlit run app.py`` on a free loopback port (a fresh server per row), warms it up
+with one student (imports, the sample picture's caches: the teacher opened the app first), then
+drives it with the team's websocket load client (../shared/tools/st_load.py): every student
+loads the page, then moves one real widget to a random value after a think time, again and
+again. Prints one markdown row per page and class size: rerun latency, errors, bytes and server
+CPU per rerun, server memory.
 
     pip install websockets
-    python benchmarks/bench_load.py                      # all pages, 1/10/40 sessions, 30 s each
+    python benchmarks/bench_load.py                          # all pages, 1/10/40, 40 s each
     python benchmarks/bench_load.py --pages convolution --sessions 40 --duration 60
+    python benchmarks/bench_load.py --server-arg=--runner.postScriptGC=true   # compare GC
+    python benchmarks/bench_load.py --idle 0 10 40           # memory of idle students
+    python benchmarks/bench_load.py --trainers 4 --sessions 40 --pages preprocessing ...
+                                                             # 4 students train meanwhile
+    python benchmarks/bench_load.py --abandon 4              # runs stop when tabs close
+    python benchmarks/bench_load.py --fragments              # rerun fragments, as browsers do
+
+Float widgets get a new uniform random value on every rerun, so every rerun misses the
+caches that a real slider (a few dozen positions) would hit: the figures are pessimistic.
+``--trainers N`` adds N websocket students on /trainer who press Start and then tick the live
+fragment every 0.5 s as a browser does (benchmarks/st_trainers.py), restarting when a run ends.
 
 Run by hand (not in CI). Loopback only; every run stops by itself.
 """
@@ -14,6 +28,7 @@ Run by hand (not in CI). Loopback only; every run stops by itself.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import socket
 import subprocess
@@ -24,16 +39,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = ROOT.parent / "shared" / "tools" / "st_load.py"
+TRAINERS = Path(__file__).resolve().parent / "st_trainers.py"
+#: st_load with fragment reruns, as a browser sends them (--fragments)
+FRAGMENTS = Path(__file__).resolve().parent / "st_load_fragments.py"
 
-# url path -> the widget a student moves most on that page (key=min:max).
+# url path -> the widget a student moves most on that page (key=min:max; a slider or a
+# number_input, the kinds st_load can set). Floats: a new cache miss on every rerun.
 WIDGETS = {
-    "": "home_copies=1:6",
-    "preprocessing": "prep_corr=-0.95:0.95",
-    "convolution": "conv_img_bias=-1:1",
-    "activation": "act_alpha=0.01:0.3",
-    "pooling": "pool_shift=0:3",
-    "trainer": "tr_epochs=1:10",
+    "": "home_copies=1:6",  # the weight-sharing demo: copies of the pattern
+    "preprocessing": "prep_corr=-0.95:0.95",  # the point cloud's correlation
+    "convolution": "conv_img_bias_0=-1.0:1.0",  # bias of kernel 1 on the picture
+    "activation": "act_bias=-1.0:1.0",  # bias before the activation: maps + histograms
+    "pooling": "pool_shift=0:3",  # the shift in the translation-tolerance part
+    "trainer": "tr_blocks=1:3",  # conv blocks: the shape table and parameter counts
 }
+
+
+FRAGMENT_RERUNS = False
 
 
 def free_port() -> int:
@@ -42,11 +64,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, extra: list[str]) -> subprocess.Popen:
+def start_server(port: int, extra: list[str], env: dict | None = None) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-         "--server.address=127.0.0.1", f"--server.port={port}", *extra],
+         "--server.address=127.0.0.1", f"--server.port={port}", "--server.fileWatcherType=none",
+         *extra],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     for _ in range(200):
         try:
@@ -58,43 +82,185 @@ def start_server(port: int, extra: list[str]) -> subprocess.Popen:
     raise RuntimeError("server did not start")
 
 
-def run_load(port: int, pid: int, page: str, sessions: int, duration: float,
-             think: float) -> dict[str, str]:
-    cmd = [sys.executable, str(LOAD), "--url", f"http://127.0.0.1:{port}", "--sessions",
+def load_cmd(port: int, pid: int, page: str, sessions: int, duration: float, think: float,
+             widget: str | None) -> list[str]:
+    client = FRAGMENTS if FRAGMENT_RERUNS else LOAD
+    cmd = [sys.executable, str(client), "--url", f"http://127.0.0.1:{port}", "--sessions",
            str(sessions), "--duration", str(duration), "--page", page, "--think", str(think),
            "--pid", str(pid)]
-    if WIDGETS.get(page):
-        cmd += ["--widget", WIDGETS[page]]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120).stdout
+    return cmd + (["--widget", widget] if widget else [])
+
+
+def parse(out: str) -> dict[str, str]:
+    """The numbers of one st_load report."""
     line = next((x for x in out.splitlines() if x.startswith("SUMMARY")), "")
-    return dict(re.findall(r"(\w+)=(\S+)", line))
+    r = dict(re.findall(r"(\w+)=(\S+)", line))
+    m = re.search(r"reruns completed\s+(\d+) .*?([\d.]+) MB received", out)
+    if m:
+        r["mb"] = m.group(2)
+    m = re.search(r"RSS start=(\d+) peak=(\d+) end=(\d+) MiB; CPU ([\d.]+) s", out)
+    if m:
+        r["rss0"], r["rss_peak"], r["rss1"], r["cpu"] = m.groups()
+    return r
+
+
+def run_load(port: int, pid: int, page: str, sessions: int, duration: float, think: float,
+             widget: str | None) -> dict[str, str]:
+    cmd = load_cmd(port, pid, page, sessions, duration, think, widget)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 180).stdout
+    return parse(out)
+
+
+def per(total: str | None, n: str | None, scale: float = 1.0) -> str:
+    try:
+        return f"{float(total) * scale / max(int(n), 1):.0f}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def warm_up(port: int, pid: int, page: str) -> None:
+    """One student for a few seconds: imports, first compiles, the sample picture's caches."""
+    run_load(port, pid, page, 1, 6.0, 0.3, WIDGETS.get(page))
+
+
+def start_trainers(port: int, n: int, duration: float, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(TRAINERS), "--url", f"http://127.0.0.1:{port}", "--students",
+         str(n), "--duration", str(duration), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def loadavg() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def busy_main(args) -> None:
+    print("| page | students | reruns | errors | p50 ms | p95 ms | p99 ms | max ms | KB/rerun "
+          "| server CPU ms/rerun | RSS warm → peak MiB | MiB/student | load avg before |"
+          "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    for page in args.pages:
+        for n in args.sessions:
+            port = free_port()
+            proc = start_server(port, args.server_arg)
+            trainers = None
+            try:
+                warm_up(port, proc.pid, page)
+                if args.trainers:
+                    warm_up(port, proc.pid, "trainer")
+                    trainers = start_trainers(port, args.trainers, args.duration + 12)
+                    time.sleep(8)  # the runs are going (and queued) before the class starts
+                before = loadavg()
+                r = run_load(port, proc.pid, page, n, args.duration, args.think,
+                             WIDGETS.get(page))
+            finally:
+                if trainers is not None:  # it ends by itself shortly after the class
+                    try:
+                        out, _ = trainers.communicate(timeout=args.duration + 150)
+                    except subprocess.TimeoutExpired:
+                        trainers.kill()
+                        out, _ = trainers.communicate()
+                    print("    trainers: " + " | ".join(
+                        x for x in out.splitlines() if x.startswith("TRAINERS")), flush=True)
+                proc.terminate()
+                proc.wait(10)
+            growth = per(float(r.get("rss_peak", "nan")) - float(r.get("rss0", "nan")), n) \
+                if "rss0" in r else "?"
+            print(f"| /{page} | {r.get('sessions', '?')} | {r.get('reruns', '?')} | "
+                  f"{r.get('errors', '?')} | {r.get('p50', '?').rstrip('ms')} | "
+                  f"{r.get('p95', '?').rstrip('ms')} | {r.get('p99', '?').rstrip('ms')} | "
+                  f"{r.get('max', '?').rstrip('ms')} | {per(r.get('mb'), r.get('reruns'), 1000)} | "
+                  f"{per(r.get('cpu'), r.get('reruns'), 1000)} | "
+                  f"{r.get('rss0', '?')} → {r.get('rss_peak', '?')} | {growth} | {before} |",
+                  flush=True)
+
+
+def idle_main(args) -> None:
+    """Server memory with N students who opened a page and then only look at it."""
+    print("| page | idle students | RSS before MiB | RSS with them MiB | MiB/student |\n"
+          "|---|---|---|---|---|", flush=True)
+    for page in args.pages:
+        for n in args.idle:
+            port = free_port()
+            proc = start_server(port, args.server_arg)
+            try:
+                warm_up(port, proc.pid, page)
+                time.sleep(2)
+                r = run_load(port, proc.pid, page, max(n, 1), 25.0, 1000.0, None) if n else {}
+                rss0 = float(r.get("rss0", 0)) or None
+                rss1 = float(r.get("rss_peak", 0)) or None
+            finally:
+                proc.terminate()
+                proc.wait(10)
+            if not n:
+                continue
+            print(f"| /{page} | {n} | {rss0:.0f} | {rss1:.0f} | {(rss1 - rss0) / n:.1f} |",
+                  flush=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def abandon_main(args) -> None:
+    """N students train, then all close their tabs mid-run: the server's CPU must fall back to
+    idle within the trainer's session grace (the runs stop by themselves)."""
+    port = free_port()
+    proc = start_server(port, args.server_arg)
+    try:
+        warm_up(port, proc.pid, "trainer")
+        stay = 20.0
+        trainers = start_trainers(port, args.abandon, stay, "--epochs", "50")  # long runs
+        t0, last, rows = time.monotonic(), cpu_seconds(proc.pid), []
+        while time.monotonic() - t0 < stay + 45:
+            time.sleep(1.0)
+            now = cpu_seconds(proc.pid)
+            rows.append((time.monotonic() - t0, now - last))
+            last = now
+        out, _ = trainers.communicate(timeout=60)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    print(next((x for x in out.splitlines() if x.startswith("TRAINERS")), out.strip()))
+    print(f"{args.abandon} students train for {stay:.0f} s, then close their tabs mid-run.")
+    print("| seconds after the tabs closed | server CPU (cores) |\n|---|---|")
+    for t, c in rows:
+        if t >= stay - 3 and (t - stay) % 3 < 1.0:
+            print(f"| {t - stay:+.0f} | {c:.2f} |")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", nargs="*", default=list(WIDGETS), help="url paths ('' = home)")
     ap.add_argument("--sessions", nargs="*", type=int, default=[1, 10, 40])
-    ap.add_argument("--duration", type=float, default=30.0)
+    ap.add_argument("--duration", type=float, default=40.0)
     ap.add_argument("--think", type=float, default=2.0)
     ap.add_argument("--server-arg", action="append", default=[],
                     help="extra streamlit flag, e.g. --server-arg=--runner.postScriptGC=true")
+    ap.add_argument("--idle", nargs="*", type=int, help="measure memory of idle students")
+    ap.add_argument("--trainers", type=int, default=0,
+                    help="students training on /trainer at the same time")
+    ap.add_argument("--fragments", action="store_true",
+                    help="rerun only the widget's fragment, as a browser does (default: the "
+                         "whole page, st_load's worst case)")
+    ap.add_argument("--abandon", type=int, default=0,
+                    help="check: N students train, then close their tabs mid-run")
     args = ap.parse_args()
+    global FRAGMENT_RERUNS
+    FRAGMENT_RERUNS = args.fragments
     if not LOAD.exists():
         sys.exit(f"load client not found at {LOAD}")
-    print("| page | sessions | reruns | errors | p50 | p95 | p99 | server RSS peak |"
-          "\n|---|---|---|---|---|---|---|---|", flush=True)
-    for page in args.pages:
-        for n in args.sessions:
-            port = free_port()
-            proc = start_server(port, args.server_arg)
-            try:
-                r = run_load(port, proc.pid, page, n, args.duration, args.think)
-            finally:
-                proc.terminate()
-                proc.wait(10)
-            print(f"| /{page} | {r.get('sessions', '?')} | {r.get('reruns', '?')} | "
-                  f"{r.get('errors', '?')} | {r.get('p50', '?')} | {r.get('p95', '?')} | "
-                  f"{r.get('p99', '?')} | {r.get('rss_peak', '?')} |", flush=True)
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')} load avg {loadavg()}, "
+          f"{os.cpu_count()} cores, think {args.think} s, {args.duration:.0f} s per row, "
+          f"server args {args.server_arg or '-'}, trainers {args.trainers}, "
+          f"{'fragment' if args.fragments else 'full-page'} reruns", flush=True)
+    if args.abandon:
+        abandon_main(args)
+    elif args.idle is not None:
+        idle_main(args)
+    else:
+        busy_main(args)
 
 
 if __name__ == "__main__":
