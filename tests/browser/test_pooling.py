@@ -3,6 +3,7 @@ stride, edit a cell, move the shift slider, the 横折 example's 3, both languag
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import numpy as np
@@ -35,6 +36,10 @@ STATE_JS = """(title) => {
 
 
 def state(page, title: str) -> dict:
+    # Plotly draws a chart shortly after Streamlit has settled: wait for it to exist.
+    with contextlib.suppress(Exception):  # the assertion below reports a missing chart
+        page.wait_for_function(f"(title) => ({STATE_JS})(title) !== null", arg=title,
+                               timeout=20_000)
     result = page.evaluate(STATE_JS, title)
     assert result is not None, f"no chart titled {title!r}"
     return result
