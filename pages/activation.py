@@ -68,25 +68,12 @@ def cached_rectify(gray: np.ndarray, kernel: str, name: str, alpha: float, bias:
 
 
 BUILDERS = {"curves": V.curves_figure, "hist": V.histogram_figure, "chain": V.chain_figure,
-            "norms": V.grad_norms_figure}
-
-
-# Building a Plotly figure costs ~10-50 ms, mostly validation; the same inputs (and labels)
-# give the same figure, so keep it as a plain dict and redraw it without validating again.
-@st.cache_data(max_entries=512, show_spinner=False)
-def figure_spec(kind: str, *args, **kwargs) -> dict:
-    return BUILDERS[kind](*args, **kwargs).to_dict()
-
-
-@st.cache_data(max_entries=48, show_spinner=False,  # maps carry a JPEG: fewer of them
-               hash_funcs=charts.HASH_FUNCS)
-def map_spec(*args, **kwargs) -> dict:
-    return figures.map_figure(*args, **kwargs).to_dict()
+            "norms": V.grad_norms_figure, "map": figures.map_figure}
 
 
 def chart(kind: str, key: str, *args, **kwargs) -> None:
-    spec = map_spec(*args, **kwargs) if kind == "map" else figure_spec(kind, *args, **kwargs)
-    st.plotly_chart(charts.Prebuilt(spec), key=key)  # drawn as built: no copy, no validation
+    """Each figure built once per distinct input and language (ui.charts), drawn as built."""
+    st.plotly_chart(charts.figure(BUILDERS[kind], *args, **kwargs), key=key)
 
 
 # --- 1. curves ---------------------------------------------------------------------------
