@@ -95,6 +95,21 @@ def app_url():
     yield url
     stop_server(proc)
     print(f"\nscreenshots and server log: {SHOTS}")
+    assert_quiet_log(SHOTS / "server.log")
+
+
+#: What a teacher must never find in the terminal after a lesson: a traceback (an exception
+#: the pages did not turn into a sentence) or a logged stack (Streamlit's warnings).
+LOG_ALARMS = ("Traceback (most recent call last)", "Stack (most recent call last)")
+
+
+def assert_quiet_log(path: Path) -> None:
+    lines = path.read_text(errors="replace").splitlines()
+    for i, line in enumerate(lines):
+        if any(alarm in line for alarm in LOG_ALARMS):
+            excerpt = "\n".join(lines[max(0, i - 2) : i + 30])
+            pytest.fail(f"the server printed a stack to the teacher's terminal ({path}):\n"
+                        f"{excerpt}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import assert_clean, settle, shot, start_server, stop_server
+from tests.browser.conftest import (
+    SHOTS,
+    assert_clean,
+    assert_quiet_log,
+    settle,
+    shot,
+    start_server,
+    stop_server,
+)
 
 
 @pytest.mark.parametrize("path", ["activation"])
@@ -31,3 +39,4 @@ def test_first_request_to_a_lesson_gets_the_whole_app(browser, path):
         ctx.close()
     finally:
         stop_server(proc)
+    assert_quiet_log(SHOTS / f"server-cold-{path}.log")

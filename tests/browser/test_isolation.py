@@ -120,6 +120,7 @@ def short_ttl_server(monkeypatch):
     proc, url = C.start_server("isolation-server.log")
     yield url
     C.stop_server(proc)
+    C.assert_quiet_log(C.SHOTS / "isolation-server.log")
 
 
 def student(browser, url: str):
