@@ -28,6 +28,7 @@ LAUNCH_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS") or tempfile.mkdtemp(prefix="cnnviz-shots-"))
+SHOTS.mkdir(parents=True, exist_ok=True)  # CNNVIZ_SHOTS may name a folder not made yet
 
 pytestmark = pytest.mark.browser
 
