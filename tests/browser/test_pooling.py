@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 
 import numpy as np
 import pytest
@@ -61,7 +62,32 @@ def click_step(page, title: str, k: int) -> None:
     rail = chart(page, title).locator(".slider-rail-touch-rect")
     tb, rb = tick.bounding_box(), rail.bounding_box()
     page.mouse.click(tb["x"] + tb["width"] / 2, rb["y"] + rb["height"] / 2)
-    page.wait_for_timeout(300)
+    wait_for(page, title, lambda st_: st_["active"] == k, f"step {k} after the click")
+    page.wait_for_timeout(150)  # the frame's shapes are drawn with the step
+
+
+def wait_for(page, title: str, ok, what: str, timeout: float = 15.0) -> dict:
+    """Poll the chart's drawn state until ``ok(state)``: a loaded machine draws late, and a
+    fixed sleep either wastes time or is too short."""
+    end = time.monotonic() + timeout
+    while True:
+        st_ = state(page, title)
+        if ok(st_) or time.monotonic() > end:
+            assert ok(st_), f"{title}: {what} never happened; state {st_}"
+            return st_
+        page.wait_for_timeout(100)
+
+
+def stable_active(page, title: str) -> int:
+    """The step shown once the slider has stopped moving (two reads 400 ms apart agree)."""
+    last = state(page, title)["active"]
+    for _ in range(40):
+        page.wait_for_timeout(400)
+        now = state(page, title)["active"]
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"{title}: the animation did not stop")
 
 
 def expect_step(page, title: str, k: int, grid, f: int, s: int, p: int, mode: str) -> None:
@@ -98,12 +124,10 @@ def test_play_pause_and_step_both_animations(page):
         assert start["frames"] == 4
         expect_step(page, title, 0, grid, 2, 2, 0, mode)
         chart(page, title).get_by_text("Play").click()
-        page.wait_for_timeout(1500)
-        moving = state(page, title)
-        assert moving["active"] >= 1 and moving["window"] != start["window"]
+        wait_for(page, title, lambda st_, w0=start["window"]: (st_["active"] or 0) >= 1
+                 and st_["window"] != w0, "playing")
         chart(page, title).get_by_text("Pause").click()
-        page.wait_for_timeout(200)
-        paused = state(page, title)["active"]
+        paused = stable_active(page, title)
         page.wait_for_timeout(1500)
         assert state(page, title)["active"] == paused  # pause really stops it
         for k in (2, 1, 3):

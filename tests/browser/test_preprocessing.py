@@ -38,6 +38,18 @@ def trace(page, key: str) -> dict:
     return page.evaluate(TRACE_JS, key)
 
 
+def changed_trace(page, key: str, old: dict, fields: tuple[str, ...]) -> dict:
+    """The chart's trace once ``fields`` differ from ``old`` (Plotly redraws a moment after
+    Streamlit settles; a loaded machine takes longer); the last read if they never do."""
+    now = trace(page, key)
+    for _ in range(100):
+        if now and any(now[f] != old[f] for f in fields):
+            break
+        page.wait_for_timeout(150)
+        now = trace(page, key)
+    return now
+
+
 def covariances(page) -> list[str]:
     return page.evaluate(TEX_JS)
 
@@ -81,7 +93,8 @@ def test_story_slider_picture_and_epsilon(page, lang):
     assert_clean(page)
     value = page.locator(".st-key-prep_corr input[type=range]").input_value()
     assert float(value) == pytest.approx(0.5)
-    after = {name: trace(page, f"prep_plot_{name}") for name in STAGES}
+    after = {name: changed_trace(page, f"prep_plot_{name}", before[name], ("sx", "sy"))
+             for name in STAGES}
     for name in STAGES:
         assert (after[name]["sx"], after[name]["sy"]) != (before[name]["sx"], before[name]["sy"])
     covs_after = covariances(page)
@@ -95,7 +108,8 @@ def test_story_slider_picture_and_epsilon(page, lang):
     press(page, "prep_eps", "Home")
     assert_clean(page)
     assert page.get_by_text(text["eps"]).count() == 1
-    assert picture_before["src"] and trace(page, "prep_zca_picture")["src"] != picture_before["src"]
+    picture_after = changed_trace(page, "prep_zca_picture", picture_before, ("src",))
+    assert picture_before["src"] and picture_after["src"] != picture_before["src"]
     snap(page.locator(".st-key-prep_patches"), f"prep-patches-eps1e-6-{lang}")
     snap(row_of(page, "prep_filter"), f"prep-zca-eps1e-6-{lang}")
 
