@@ -145,10 +145,18 @@ def page(browser, app_url, _warm):
     ctx.close()
 
 
+#: Every Plotly chart on the page has drawn its SVG (Plotly draws a moment after Streamlit
+#: reports the run finished; on a loaded machine that moment grows).
+CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('[data-testid=stPlotlyChart]'))
+  .every(c => c.querySelector('.main-svg'))"""
+
+
 def settle(page, timeout: float = 60_000) -> None:
-    """Wait until the script has finished running and the page is connected."""
+    """Wait until the script has finished running, the page is connected and every chart on
+    it has been drawn."""
     page.wait_for_timeout(250)
     page.wait_for_selector(SETTLED, timeout=timeout)
+    page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
 
 
 def open_page(page, path: str = "", lang: str = "en") -> None:
@@ -156,7 +164,28 @@ def open_page(page, path: str = "", lang: str = "en") -> None:
     page.goto(f"{page.base_url}/{path}?lang={lang}")
     settle(page)
     page.wait_for_selector("h1", timeout=30_000)
+    settle_for_good(page)
+
+
+#: How many elements the app shows now (to tell a finished page from a pause between runs).
+COUNT_JS = "() => document.querySelectorAll('[data-testid=stElementContainer]').length"
+
+
+def settle_for_good(page, timeout: float = 60.0) -> None:
+    """Settled twice in a row, 400 ms apart, with the same elements on the page. A new session
+    can run its script more than once (the frontend sends the link's widget values back), and
+    between those runs the page briefly looks settled with only its first lines drawn."""
+    end = time.monotonic() + timeout
     settle(page)
+    count = page.evaluate(COUNT_JS)
+    while time.monotonic() < end:
+        page.wait_for_timeout(400)
+        settle(page)
+        now = page.evaluate(COUNT_JS)
+        if now == count:
+            return
+        count = now
+    raise AssertionError("the page kept changing for a minute")
 
 
 def assert_clean(page) -> None:
