@@ -16,6 +16,8 @@ CPU per rerun, server memory.
                                                              # 4 students train meanwhile
     python benchmarks/bench_load.py --abandon 4              # runs stop when tabs close
     python benchmarks/bench_load.py --fragments              # rerun fragments, as browsers do
+    python benchmarks/bench_load.py --soak 6 --pages convolution   # classes come and go: leaks?
+    python benchmarks/bench_load.py --burst 1 5              # 40 open a page within 1 s / 5 s
 
 Float widgets get a new uniform random value on every rerun, so every rerun misses the
 caches that a real slider (a few dozen positions) would hit: the figures are pessimistic.
@@ -197,6 +199,67 @@ def idle_main(args) -> None:
                   flush=True)
 
 
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        kb = next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
+    return kb / 1024
+
+
+def soak_main(args) -> None:
+    """Classes come and go all day: N rounds of ``--sessions`` students work for ``--duration``
+    seconds and close their tabs; after each round the server waits out the disconnected-session
+    TTL (shortened to 10 s here) and ui/session_end's sweep. Server memory after each round must
+    level off, not grow by a class's worth every round."""
+    page = args.pages[0]
+    n = max(args.sessions)
+    port = free_port()
+    ttl = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "10"}
+    proc = start_server(port, args.server_arg, env=ttl)
+    print(f"{args.soak} rounds of {n} students on /{page}, {args.duration:.0f} s each, then "
+          "their tabs close; RSS 30 s later (TTL 10 s + sweeps)")
+    print("| round | reruns | errors | p95 ms | RSS peak MiB | RSS after the class left MiB |\n"
+          "|---|---|---|---|---|---|", flush=True)
+    try:
+        warm_up(port, proc.pid, page)
+        time.sleep(30)
+        print(f"| 0 (warm) | | | | | {rss_mib(proc.pid):.0f} |", flush=True)
+        for k in range(1, args.soak + 1):
+            r = run_load(port, proc.pid, page, n, args.duration, args.think, WIDGETS.get(page))
+            time.sleep(30)
+            print(f"| {k} | {r.get('reruns', '?')} | {r.get('errors', '?')} | "
+                  f"{r.get('p95', '?').rstrip('ms')} | {r.get('rss_peak', '?')} | "
+                  f"{rss_mib(proc.pid):.0f} |", flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def burst_main(args) -> None:
+    """The whole class opens a page at once: ``--sessions`` students connect within R seconds
+    (st_load's --ramp), on a server where the teacher opened every page once; first-load times
+    (HTTP health check, websocket, first whole-page run)."""
+    n = max(args.sessions)
+    print(f"{n} students open the page within R seconds; first load p50 / max ms")
+    print("| page | R s | p50 ms | max ms | errors |\n|---|---|---|---|---|", flush=True)
+    for page in args.pages:
+        for ramp in args.burst:
+            port = free_port()
+            proc = start_server(port, args.server_arg)
+            try:
+                for other in WIDGETS:
+                    warm_up(port, proc.pid, other)
+                time.sleep(3)
+                cmd = load_cmd(port, proc.pid, page, n, 8.0, 1000.0, None) + ["--ramp", str(ramp)]
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout
+            finally:
+                proc.terminate()
+                proc.wait(10)
+            m = re.search(r"first load\s+n=(\d+) p50=(\d+) max=(\d+) ms", out)
+            errors = parse(out).get("errors", "?")
+            p50, mx = (m.group(2), m.group(3)) if m else ("?", "?")
+            print(f"| /{page} | {ramp:g} | {p50} | {mx} | {errors} |", flush=True)
+
+
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -246,6 +309,10 @@ def main() -> None:
                          "whole page, st_load's worst case)")
     ap.add_argument("--abandon", type=int, default=0,
                     help="check: N students train, then close their tabs mid-run")
+    ap.add_argument("--soak", type=int, default=0,
+                    help="check: N rounds of a class that works, then closes its tabs")
+    ap.add_argument("--burst", nargs="*", type=float,
+                    help="check: the class opens a page within each of these many seconds")
     args = ap.parse_args()
     global FRAGMENT_RERUNS
     FRAGMENT_RERUNS = args.fragments
@@ -257,6 +324,10 @@ def main() -> None:
           f"{'fragment' if args.fragments else 'full-page'} reruns", flush=True)
     if args.abandon:
         abandon_main(args)
+    elif args.soak:
+        soak_main(args)
+    elif args.burst:
+        burst_main(args)
     elif args.idle is not None:
         idle_main(args)
     else:
