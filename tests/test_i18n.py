@@ -67,3 +67,12 @@ def test_lookup_fills_placeholders_and_falls_back():
     assert i18n.normalize_lang("fr") is None
     with pytest.raises(ValueError):
         i18n.catalog("fr")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_no_characters_that_need_an_emoji_font(lang):
+    """Pictographs beyond the Basic Multilingual Plane (📤 and the like) need a colour-emoji font,
+    which school Linux machines and our test Chromium lack: they showed as an empty box."""
+    astral = {key: text for key, text in i18n.catalog(lang).items()
+              if any(ord(ch) > 0xFFFF for ch in text)}
+    assert astral == {}
