@@ -7,6 +7,7 @@ Screenshots go to ``$CNNVIZ_SHOTS`` (default: a temp folder, printed at the end 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -186,6 +187,35 @@ def settle_for_good(page, timeout: float = 60.0) -> None:
             return
         count = now
     raise AssertionError("the page kept changing for a minute")
+
+
+# ---- driving widgets the way a student does (each waits for the rerun it causes) ----------
+def press(page, key: str, keyname: str, times: int = 1) -> None:
+    """Press a key on the slider with widget key ``key``, ``times`` times."""
+    for _ in range(times):
+        thumb = page.locator(f".st-key-{key} input[type=range]").first
+        thumb.scroll_into_view_if_needed()
+        thumb.focus()
+        thumb.press(keyname)
+        settle(page)
+
+
+def type_number(page, key: str, value) -> None:
+    """Type ``value`` into the number input with widget key ``key`` and press Enter."""
+    box = page.locator(f".st-key-{key} input")
+    box.scroll_into_view_if_needed()
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page)
+
+
+def click_option(page, key: str, text: str) -> None:
+    """A segmented control / pills button, or a radio label, by its text."""
+    target = page.locator(f".st-key-{key} button, .st-key-{key} label").filter(
+        has_text=re.compile(f"^{re.escape(text)}$")).first
+    target.scroll_into_view_if_needed()
+    target.click()
+    settle(page)
 
 
 def assert_clean(page) -> None:

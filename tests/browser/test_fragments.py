@@ -5,16 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import assert_clean, open_page, settle
-
-
-def press(page, key: str, keyname: str, times: int = 1) -> None:
-    for _ in range(times):
-        thumb = page.locator(f".st-key-{key} input[type=range]").first
-        thumb.scroll_into_view_if_needed()
-        thumb.focus()
-        thumb.press(keyname)
-        settle(page)
+from tests.browser.conftest import assert_clean, open_page, press, settle
 
 
 def after_map_range(page) -> tuple[float, float]:

@@ -10,7 +10,7 @@ import pytest
 
 from cnnviz import i18n
 from cnnviz import lesson as L
-from tests.browser.conftest import assert_clean, open_page, settle, shot
+from tests.browser.conftest import assert_clean, click_option, open_page, settle, shot, type_number
 
 
 def tr(key: str, lang: str, **kw) -> str:
@@ -24,21 +24,6 @@ def click(page, selector: str) -> None:
     settle(page)
 
 
-def type_number(page, key: str, value) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.scroll_into_view_if_needed()
-    box.fill(str(value))
-    box.press("Enter")
-    settle(page)
-
-
-def option(page, key: str, text: str) -> None:
-    """A segmented-control button or a radio label, by its text."""
-    target = page.locator(f".st-key-{key} button, .st-key-{key} label").filter(
-        has_text=re.compile(f"^{re.escape(text)}$")).first
-    target.scroll_into_view_if_needed()
-    target.click()
-    settle(page)
 
 
 def check(page, step: str) -> str:
@@ -51,7 +36,7 @@ def check(page, step: str) -> str:
 
 def use_step(page, step: str, lang: str) -> None:
     if step == "input":
-        option(page, "lesson_input_mode", tr("input_mode_centred", lang))
+        click_option(page, "lesson_input_mode", tr("input_mode_centred", lang))
         type_number(page, "lesson_answer_input", -80)
     elif step == "conv":
         type_number(page, "lesson_conv_stride", 2)
@@ -62,7 +47,7 @@ def use_step(page, step: str, lang: str) -> None:
         settle(page)
         type_number(page, "lesson_answer_activation", L.relu_zeros())
     elif step == "pooling":
-        option(page, "lesson_pool_mode", tr("pool_mode_max", lang))
+        click_option(page, "lesson_pool_mode", tr("pool_mode_max", lang))
     elif step == "fc":
         thumb = page.locator(".st-key-lesson_fc_maps input[type=range]")
         thumb.focus()
@@ -72,7 +57,7 @@ def use_step(page, step: str, lang: str) -> None:
     elif step == "training":
         click(page, ".st-key-lesson_train button")
         page.locator(".st-key-lesson_train_chart .js-plotly-plot").wait_for()
-        option(page, "lesson_train_answer", tr(f"act_fn_{L.winner(L.race())}", lang))
+        click_option(page, "lesson_train_answer", tr(f"act_fn_{L.winner(L.race())}", lang))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import SHOTS, assert_clean, open_page, settle, shot
+from tests.browser.conftest import SHOTS, assert_clean, open_page, press, settle, shot
 
 STAGES = ("original", "centered", "normalized", "pca", "whitened")
 IDENTITY_2 = r"\begin{pmatrix} 1.00 & 0.00 \\ 0.00 & 1.00 \end{pmatrix}"
@@ -65,15 +65,6 @@ def snap(locator, name: str) -> None:
     locator.page.wait_for_timeout(600)  # WebGL canvases draw a frame after the DOM settles
     locator.screenshot(path=str(SHOTS / f"{name}.png"))
 
-
-def press(page, key: str, keyname: str, times: int = 1) -> None:
-    """Press a key on a slider ``times`` times, letting each rerun finish (a key pressed while
-    the section reruns could be lost)."""
-    for _ in range(times):
-        thumb = page.locator(f".st-key-{key} input[type=range]")
-        thumb.focus()
-        thumb.press(keyname)
-        settle(page)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

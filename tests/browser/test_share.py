@@ -10,7 +10,15 @@ import re
 
 import pytest
 
-from tests.browser.conftest import assert_clean, open_page, settle, shot
+from tests.browser.conftest import (
+    assert_clean,
+    click_option,
+    open_page,
+    press,
+    settle,
+    shot,
+    type_number,
+)
 
 # Every keyed element of the main area: what its inputs, sliders, chosen buttons, chips and
 # charts show (charts hashed in Python). Two pages with equal states look the same.
@@ -80,21 +88,6 @@ def open_in_fresh_context(browser, url: str):
     return ctx, fresh
 
 
-def set_number(page, key: str, value) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.scroll_into_view_if_needed()
-    box.fill(str(value))
-    box.press("Enter")
-    settle(page)
-
-
-def press(page, key: str, keyname: str, times: int = 1) -> None:
-    for _ in range(times):
-        thumb = page.locator(f".st-key-{key} input[type=range]").first
-        thumb.scroll_into_view_if_needed()
-        thumb.focus()
-        thumb.press(keyname)
-        settle(page)
 
 
 def choose(page, key: str, option: str) -> None:
@@ -105,14 +98,6 @@ def choose(page, key: str, option: str) -> None:
     settle(page)
 
 
-def click_option(page, key: str, text: str) -> None:
-    """A segmented control / pills button, or a radio label, by its text."""
-    target = page.locator(f".st-key-{key} button, .st-key-{key} label").filter(
-        has_text=re.compile(f"^{re.escape(text)}$")).first
-    target.scroll_into_view_if_needed()
-    target.click()
-    settle(page)
-
 
 def toasts(page) -> list[str]:
     return [t.inner_text() for t in page.locator("[data-testid=stToast]").all()]
@@ -120,7 +105,7 @@ def toasts(page) -> list[str]:
 
 # what a student does on each page before copying the link
 def change_home(page):
-    set_number(page, "home_w", 64)
+    type_number(page, "home_w", 64)
     press(page, "home_copies", "ArrowRight", 2)
     choose(page, "home_pattern", "Cross")
 
@@ -132,9 +117,9 @@ def change_preprocessing(page):
 
 
 def change_convolution(page):
-    set_number(page, "conv_stride", 2)
-    set_number(page, "conv_padding", 1)
-    set_number(page, "conv_img_bias_0", 0.5)
+    type_number(page, "conv_stride", 2)
+    type_number(page, "conv_padding", 1)
+    type_number(page, "conv_img_bias_0", 0.5)
 
 
 def change_activation(page):
@@ -158,7 +143,7 @@ def change_trainer(page):
 def change_lesson(page):
     page.locator(".st-key-lesson_next button").first.click()
     settle(page)
-    set_number(page, "lesson_conv_stride", 2)
+    type_number(page, "lesson_conv_stride", 2)
 
 
 CHANGES = {"": change_home, "preprocessing": change_preprocessing,
@@ -277,7 +262,7 @@ def test_bound_widgets_work_after_sidebar_navigation(page):
     nav = page.locator("[data-testid=stSidebarNav] a")
     nav.filter(has_text="Pooling").first.click()
     settle(page)
-    set_number(page, "pool_window", 3)
+    type_number(page, "pool_window", 3)
     assert "pool_window=3" in page.url
     nav.filter(has_text="Activation").first.click()
     settle(page)
@@ -287,7 +272,7 @@ def test_bound_widgets_work_after_sidebar_navigation(page):
     settle(page)
     assert page.locator(".st-key-pool_window input").input_value() == "3"
     assert "pool_window=3" in page.url and "act_alpha" not in page.url
-    set_number(page, "pool_stride", 1)
+    type_number(page, "pool_stride", 1)
     assert "pool_stride=1" in page.url
     assert_clean(page)
 
