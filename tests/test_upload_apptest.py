@@ -66,7 +66,9 @@ def sentence(code: str, lang: str) -> str:
     """The start of the catalogue sentence for ``code`` (before its first placeholder)."""
     for ns in ("errors", "images"):
         if i18n.has(f"{ns}.{code}"):
-            return i18n.catalog(lang)[f"{ns}.{code}"].split("{")[0].strip()
+            start = i18n.catalog(lang)[f"{ns}.{code}"].split("{")[0].strip()
+            assert len(start) >= 8, f"{ns}.{code} starts with a placeholder: nothing to match"
+            return start
     raise AssertionError(f"no sentence for {code}")
 
 
@@ -80,6 +82,7 @@ def test_good_upload_becomes_the_picture(name):
     assert img["array"].dtype == np.float32 and 0 <= img["array"].min() <= img["array"].max() <= 1
     if name == "deep.png":  # 16-bit values keep their range instead of clipping to white
         assert 0.9 < img["array"].max() <= 1.0 and img["array"].min() < 0.01
+        assert abs(img["array"].mean() - photo()[..., 0].mean()) < 0.01  # a ramp, not white
     if name == "rgba.png":  # half-transparent pixels composited on white: lighter than the RGB
         rgb = GOOD["rgb.png"][0]
         plain = upload(choose_upload(run_page()), "rgb.png", rgb).session_state["image"]
