@@ -20,6 +20,7 @@ PAGES = [
     ("pages/activation.py", "nav.activation", "activation", ":material/show_chart:"),
     ("pages/pooling.py", "nav.pooling", "pooling", ":material/photo_size_select_small:"),
     ("pages/trainer.py", "nav.trainer", "trainer", ":material/model_training:"),
+    ("pages/backprop.py", "nav.backprop", "backprop", ":material/undo:"),
 ]
 
 
