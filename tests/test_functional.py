@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from cnnviz import _naive as naive
 from cnnviz import functional as F
+from cnnviz import image_ops
 from cnnviz.functional import ShapeError
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -237,17 +238,17 @@ def test_conv2d_image_methods_agree_on_a_larger_image(method):
 
 
 def test_conv2d_image_auto_uses_fft_for_large_kernels_on_large_images():
-    assert F._pick_method(512, 512, np.zeros((1, 1, 9, 9)), (1, 1)) == "fft"
-    assert F._pick_method(512, 512, np.zeros((1, 3, 7, 7)), (1, 1)) == "fft"
-    assert F._pick_method(512, 512, np.zeros((1, 1, 7, 7)), (1, 1)) == "shift"
-    assert F._pick_method(512, 512, np.zeros((1, 3, 3, 3)), (1, 1)) == "shift"
-    assert F._pick_method(16, 16, np.zeros((1, 3, 9, 9)), (1, 1)) == "shift"
+    assert image_ops._pick_method(512, 512, np.zeros((1, 1, 9, 9)), (1, 1)) == "fft"
+    assert image_ops._pick_method(512, 512, np.zeros((1, 3, 7, 7)), (1, 1)) == "fft"
+    assert image_ops._pick_method(512, 512, np.zeros((1, 1, 7, 7)), (1, 1)) == "shift"
+    assert image_ops._pick_method(512, 512, np.zeros((1, 3, 3, 3)), (1, 1)) == "shift"
+    assert image_ops._pick_method(16, 16, np.zeros((1, 3, 9, 9)), (1, 1)) == "shift"
 
 
 @pytest.mark.parametrize("band", [1, 7, 40])
 def test_shift_and_add_bands_cover_every_row(monkeypatch, band):
     # Large images are summed in bands of output rows; force several bands on small ones.
-    monkeypatch.setattr(F, "_BAND", band)
+    monkeypatch.setattr(image_ops, "_BAND", band)
     rng = np.random.default_rng(band)
     for stride, padding, dilation in [(1, 0, 1), (2, 1, 1), ((3, 1), (2, 0), (1, 2))]:
         img, ker = rng.standard_normal((2, 13, 9)), rng.standard_normal((1, 2, 3, 2))
