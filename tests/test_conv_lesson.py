@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnviz import functional as F
+from cnnviz import numbers
 from cnnviz.lessons import conv as L
 
 
@@ -49,7 +50,7 @@ def test_symbolic_example_names_the_weights():
     text = " ".join(L.arithmetic(sl.stops[0].window[0], sl.kernel[0], ex["names"]))
     assert text.startswith("w1×0 + w2×1 + w3×4 + w4×5 = ")
     w = ex["kernel"].ravel()
-    assert text.endswith(f"= {L.fmt_num(w[0] * 0 + w[1] * 1 + w[2] * 4 + w[3] * 5)}")
+    assert text.endswith(f"= {numbers.fmt(w[0] * 0 + w[1] * 1 + w[2] * 4 + w[3] * 5)}")
     assert sl.out.shape == (3, 3)
 
 
@@ -277,10 +278,3 @@ def test_resize_keeps_the_centre(h, w, grow_r, grow_c):
     big = L.resize_matrix(x, h + 2 * grow_r, w + 2 * grow_c)
     assert big.sum() == x.sum()
     np.testing.assert_array_equal(L.resize_matrix(big, h, w), x)
-
-
-def test_fmt_num_uses_three_digits_and_a_true_minus():
-    assert L.fmt_num(1 / 9) == "0.111"
-    assert L.fmt_num(-2.0) == "−2"
-    assert L.fmt_num(4.0) == "4"
-    assert L.fmt_factor(-0.25) == "(−0.25)"

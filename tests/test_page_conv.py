@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from cnnviz import images
+from cnnviz import images, numbers
 from cnnviz.lessons import conv as L
 from tests.conftest import errors_of, run_page
 
@@ -223,7 +223,7 @@ def test_rgb_example_depth_follows_kernels():
     ex = L.rgb_example(0, 3)
     sl = L.slide(ex["image"], ex["kernels"][2], ex["bias"][2], 2, 1)
     first = chart(at, "conv_rgb_chart")["layout"]["annotations"][-1]["text"]
-    assert first.endswith(f"= {L.fmt_num(sl.stops[0].value)}")
+    assert first.endswith(f"= {numbers.fmt(sl.stops[0].value)}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def test_pick_a_pixel_explains_its_value():
     title = next(s.value for s in at.subheader if "pixel" in s.value)
     assert "row 5, column 7" in title
     explained = next(t for t in texts(at).splitlines() if "plus bias" in t)
-    assert f"**{L.fmt_num(m[5, 7])}**" in explained
+    assert f"**{numbers.fmt(m[5, 7])}**" in explained
     ex = chart(at, "conv_explain")
     assert len(ex["data"]) == 9  # window, kernel, products for R, G, B
 

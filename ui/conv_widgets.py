@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from cnnviz import numbers
 from cnnviz.classroom import links as codec
 from cnnviz.lessons import conv as L
 from ui import share
@@ -63,7 +64,7 @@ def matrix_editor(key: str, base: np.ndarray, *, help: str) -> tuple[np.ndarray 
 
 
 def _bad(reason: str) -> None:
-    st.warning(t(f"conv.bad_{reason}", limit=L.fmt_num(L.ABSURD)), icon="⚠️")
+    st.warning(t(f"conv.bad_{reason}", limit=numbers.fmt(L.ABSURD)), icon="⚠️")
 
 
 # --------------------------------------------------------------------------------------------
@@ -298,6 +299,6 @@ def image_controls(is_color: bool) -> dict[str, Any]:
             reasons.append((k, reason))
     for k, reason in reasons:
         st.warning(t("conv.bad_kernel", n=k + 1) + " " + t(f"conv.bad_{reason}",
-                   limit=L.fmt_num(L.ABSURD)), icon="⚠️")
+                   limit=numbers.fmt(L.ABSURD)), icon="⚠️")
     return {"mode": mode, "kernels": [np.asarray(k).tolist() for k in kernels],
             "bias": biases, "stride": int(stride), "padding": int(padding), "flip": bool(flip)}
