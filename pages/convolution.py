@@ -14,7 +14,7 @@ from cnnviz import images, numbers
 from cnnviz.lessons import conv as L
 from cnnviz.viz import conv as V
 from ui import charts, image_input
-from ui import conv_widgets as W
+from ui.conv import controls as W
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header, why

@@ -11,8 +11,8 @@ import streamlit as st
 from cnnviz import models
 from cnnviz.viz import style
 from ui.lang import current, t
-from ui.trainer_controls import act_name, keep, labeller, save
-from ui.trainer_live import (
+from ui.trainer.controls import act_name, keep, labeller, save
+from ui.trainer.live import (
     OVERLAY_NEXT,
     curve_figures,
     live_section,

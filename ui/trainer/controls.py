@@ -19,7 +19,7 @@ from cnnviz.classroom.train_jobs import MAX_EPOCHS, USUAL_LR
 from cnnviz.viz import style
 from cnnviz.viz import trainer as tv
 from ui.lang import current, t
-from ui.trainer_live import memo
+from ui.trainer.live import memo
 
 SAVED = "_tr_saved"
 LR_OPTIONS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0,

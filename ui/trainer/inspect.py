@@ -21,8 +21,8 @@ from cnnviz.viz import figures, style
 from cnnviz.viz import trainer as tv
 from ui import image_input
 from ui.lang import current, t
-from ui.trainer_controls import keep, save
-from ui.trainer_live import memo, run_label, runs
+from ui.trainer.controls import keep, save
+from ui.trainer.live import memo, run_label, runs
 
 MODEL, EVAL, SEEN = "_tr_model", "_tr_eval", "_tr_seen"
 MAX_MISTAKES = 12
