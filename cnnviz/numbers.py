@@ -3,20 +3,20 @@
 One rule for decimals (at most ``digits`` significant digits, no trailing zeros, scientific
 notation only for very large or very small magnitudes) and one minus sign, the typographic
 "−" (U+2212, as Plotly draws its axes), so every page prints the same value the same way.
-Inside LaTeX use :func:`fmt_latex`: there "-" already is the minus sign.
+Inside LaTeX use :func:`fmt_ascii`: there "-" already is the minus sign.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MINUS", "fmt", "fmt_factor", "fmt_latex"]
+__all__ = ["MINUS", "fmt", "fmt_factor", "fmt_ascii"]
 
 MINUS = "\u2212"
 
 
-def fmt_latex(x: float, digits: int = 3) -> str:
-    """:func:`fmt` with an ASCII "-" (for LaTeX, which typesets it as a minus)."""
+def fmt_ascii(x: float, digits: int = 3) -> str:
+    """:func:`fmt` with an ASCII "-" (LaTeX; ``st.metric`` deltas, which read their sign)."""
     x = float(x)
     if not np.isfinite(x):
         return str(x)
@@ -31,7 +31,7 @@ def fmt_latex(x: float, digits: int = 3) -> str:
 def fmt(x: float, digits: int = 3) -> str:
     """At most ``digits`` significant digits, plain notation for everyday magnitudes, "−" for
     every minus (exponents too): "4", "0.25", "−1.33", "1.23e+06", "1e−05", "−inf"."""
-    return fmt_latex(x, digits).replace("-", MINUS)
+    return fmt_ascii(x, digits).replace("-", MINUS)
 
 
 def fmt_factor(x: float) -> str:

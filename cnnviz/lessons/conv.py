@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from cnnviz import functional as F
-from cnnviz.numbers import fmt, fmt_factor, fmt_latex
+from cnnviz.numbers import fmt, fmt_ascii, fmt_factor
 
 __all__ = [
     "ABSURD",
@@ -407,9 +407,9 @@ def formula_latex(rep: dict) -> str:
     if s < 1:
         return rf"{head} = {sub} = \dfrac{{{num}}}{{{s}}} + 1 \;\Rightarrow\; ?"
     exact = num / s + 1
-    tail = rf"= \dfrac{{{num}}}{{{s}}} + 1 = {fmt_latex(exact)}"
+    tail = rf"= \dfrac{{{num}}}{{{s}}} + 1 = {fmt_ascii(exact)}"
     if rep.get("status") == "not_exact":
-        tail += rf" \;\Rightarrow\; \lfloor {fmt_latex(num / s)} \rfloor + 1 = "
+        tail += rf" \;\Rightarrow\; \lfloor {fmt_ascii(num / s)} \rfloor + 1 = "
         tail += str(rep["value"])
     elif rep.get("value") is None:
         tail += r" \;\Rightarrow\; \times"
