@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.classroom import links as C
 from cnnviz.classroom import presets as P
-from tests.conftest import APP, errors_of
+from tests.helpers import APP, errors_of
 
 PAGE_FILES = {"home": "pages/home.py", "preprocessing": "pages/preprocessing.py",
               "convolution": "pages/convolution.py", "activation": "pages/activation.py",

@@ -11,41 +11,8 @@ import pytest
 
 from cnnviz import models
 from cnnviz.classroom import train_jobs as tj
-
-DEFAULT = {"optimizer": "momentum", "lr": 0.05, "batch_size": 32, "epochs": 10, "seed": 0}
-
-
-def member(spec=None, **kw) -> tj.Member:
-    spec = models.normalize_spec(spec or models.DEFAULT_SPEC)
-    settings = {**DEFAULT, **kw}
-    ds = models.dataset(spec["dataset"])
-    return tj.Member(spec["activation"], spec, settings, models.build(spec, settings["seed"]),
-                     ds)
-
-
-def job_of(*members, **kw) -> tj.TrainJob:
-    kw.setdefault("slots", tj.Slots(2))
-    kw.setdefault("heartbeat_timeout", 300.0)  # a loaded test machine must not end jobs
-    return tj.TrainJob(list(members), **kw)
-
-
-def wait(cond, timeout=60.0, every=0.01, watch=()):
-    """Poll ``cond``; meanwhile "look at" the ``watch`` jobs as the page's fragment does
-    (without that heartbeat a job stops by itself, which is tested separately)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        for job in watch:
-            job.touch()
-        if cond():
-            return True
-        time.sleep(every)
-    return False
-
-
-def finished(job, timeout=120.0, watched=True) -> dict:
-    assert wait(lambda: job.finished, timeout, watch=[job] if watched else []), job.state
-    job.thread.join(5)
-    return job.snapshot()
+from tests.helpers import TRAIN_DEFAULTS as DEFAULT
+from tests.helpers import finished, job_of, member, wait
 
 
 def finite_curves(m: dict) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 
 from cnnviz.classroom import train_jobs as tj
-from tests.test_train_job import finished, job_of, member, wait
+from tests.helpers import finished, job_of, member, wait
 
 
 def record_sleeps(monkeypatch) -> list[float]:

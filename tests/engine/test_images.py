@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import time
-import zlib
 
 import numpy as np
 import pytest
@@ -16,6 +14,7 @@ from PIL import Image, ImageFile
 
 from cnnviz import images
 from cnnviz.images import ImageError, load_image
+from tests.helpers import raw_png
 
 RNG = np.random.default_rng(0)
 
@@ -24,27 +23,6 @@ def encode(im: Image.Image, fmt: str, **kw) -> bytes:
     buf = io.BytesIO()
     im.save(buf, fmt, **kw)
     return buf.getvalue()
-
-
-def raw_png(width: int, height: int, *, bit_depth: int = 1, rows: bool = True) -> bytes:
-    """A grayscale PNG written by hand, so its pixels never exist in memory at full size."""
-
-    def chunk(tag: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(tag + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, 0, 0, 0, 0)
-    comp = zlib.compressobj(9)
-    idat = b""
-    if rows:
-        row = b"\x00" * (1 + (width * bit_depth + 7) // 8)  # filter byte + packed zeros
-        block = row * 256
-        for _ in range(height // 256):
-            idat += comp.compress(block)
-        idat += comp.compress(row * (height % 256))
-    idat += comp.flush()
-    sig = b"\x89PNG\r\n\x1a\n"
-    return sig + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def expect_code(data: bytes, code: str, **kw) -> ImageError:

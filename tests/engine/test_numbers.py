@@ -25,10 +25,10 @@ def test_extreme_magnitudes_use_scientific_notation_with_the_same_minus():
     assert numbers.fmt(float("nan")) == "nan"
 
 
-def test_latex_variant_differs_only_in_the_minus_sign():
+def test_ascii_variant_differs_only_in_the_minus_sign():
     for v in (-1.5, 2.0, -3e-7, 1e9, 0.0, -123.456):
-        assert numbers.fmt_latex(v) == numbers.fmt(v).replace("−", "-")
-    assert "−" not in numbers.fmt_latex(-2.5)
+        assert numbers.fmt_ascii(v) == numbers.fmt(v).replace("−", "-")
+    assert "−" not in numbers.fmt_ascii(-2.5)
 
 
 def test_figures_and_lessons_print_a_negative_number_the_same_way():

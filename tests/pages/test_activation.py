@@ -3,7 +3,6 @@ bad input, and the plotted derivative against a numerical derivative."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 
@@ -12,7 +11,7 @@ import pytest
 
 from cnnviz import functional as F
 from cnnviz import i18n
-from tests.conftest import errors_of, run_page
+from tests.helpers import decode, errors_of, run_page
 
 PAGE = "pages/activation.py"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -28,17 +27,6 @@ def open_activation(lang: str = "en", state: dict | None = None):
 @pytest.fixture(scope="module")
 def at_en():
     return open_activation("en")
-
-
-def decode(arr) -> np.ndarray:
-    """A Plotly array as sent to the browser: plain list or {"dtype", "bdata", "shape"}."""
-    if isinstance(arr, dict) and "bdata" in arr:
-        out = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
-        shape = arr.get("shape")
-        if shape:
-            out = out.reshape([int(s) for s in str(shape).split(",")])
-        return out
-    return np.asarray(arr, dtype=float)
 
 
 def figures(at) -> dict[str, dict]:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import errors_of, registered_pages, run_page
+from tests.helpers import errors_of, registered_pages, run_page
 
 PAGES = [f for f, _ in registered_pages()]
 
@@ -25,7 +25,7 @@ def test_page_runs_clean(page, lang):
 def test_language_from_query_param():
     from streamlit.testing.v1 import AppTest
 
-    from tests.conftest import APP
+    from tests.helpers import APP
 
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params["lang"] = "zh"

@@ -12,7 +12,7 @@ import json
 import plotly.graph_objects as go
 import pytest
 
-from tests.conftest import errors_of, registered_pages, run_page
+from tests.helpers import errors_of, registered_pages, run_page
 
 STATES = {
     "pages/preprocessing.py": [{}, {"prep_source": "image", "prep_zca_source": "digits"}],

@@ -14,7 +14,7 @@ import scipy.signal
 
 from cnnviz import images, numbers
 from cnnviz.lessons import conv as L
-from tests.conftest import errors_of, run_page
+from tests.helpers import errors_of, run_page
 
 PAGE = "pages/convolution.py"
 SMALL = {"work_size": 64}  # maps of at most 64x64 travel as plain heatmaps: easy to read back

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cnnviz.lessons import guided as L
-from tests.conftest import errors_of, run_page
+from tests.helpers import errors_of, run_page
 
 PAGE = "pages/lesson.py"
 

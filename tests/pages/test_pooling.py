@@ -3,7 +3,6 @@ checked against the engine (pool2d_forward and the argmax in its cache)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 
@@ -15,7 +14,7 @@ from cnnviz import functional as F
 from cnnviz import i18n, images
 from cnnviz.lessons import pooling as L
 from cnnviz.viz import style
-from tests.conftest import APP, errors_of
+from tests.helpers import APP, decode, errors_of
 
 PAGE = "pages/pooling.py"
 
@@ -31,14 +30,6 @@ def open_pool(lang: str = "en", state: dict | None = None) -> AppTest:
     at.switch_page(PAGE).run()
     assert errors_of(at) == []
     return at
-
-
-def decode(value):
-    if isinstance(value, dict) and "bdata" in value:
-        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        shape = [int(n) for n in str(value.get("shape", arr.size)).split(",")]
-        return arr.reshape(shape)
-    return np.array(value, dtype=np.float64)
 
 
 def specs(at) -> list[dict]:

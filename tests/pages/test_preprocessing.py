@@ -6,7 +6,6 @@ Plotly spec; covariance matrices from the st.latex elements, in stage order.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 from cnnviz import i18n
-from tests.conftest import errors_of, run_page
+from tests.helpers import decode, errors_of, run_page
 
 PAGE = "pages/preprocessing.py"
 STAGES = ("original", "centered", "normalized", "pca", "whitened")
@@ -33,12 +32,6 @@ def chart(at, key: str) -> dict:
     found = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-" + key)]
     assert len(found) == 1, key
     return json.loads(found[0].proto.spec)
-
-
-def decode(arr) -> np.ndarray:
-    if isinstance(arr, dict) and "bdata" in arr:
-        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=arr["dtype"])
-    return np.asarray(arr)
 
 
 def matrices(at) -> list[list[list[str]]]:

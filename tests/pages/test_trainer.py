@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import i18n
 from cnnviz.viz import style
-from tests.conftest import APP, errors_of
+from tests.helpers import APP, errors_of
 
 PAGE = "pages/trainer.py"
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 
 from cnnviz import i18n, images
-from tests.conftest import registered_pages, run_page
-from tests.test_images import raw_png
+from tests.helpers import raw_png, registered_pages, run_page
 
 RNG = np.random.default_rng(7)
 

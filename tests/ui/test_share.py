@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.classroom import links as C
 from cnnviz.lessons import pooling as pool_math
-from tests.conftest import APP, errors_of
+from tests.helpers import APP, errors_of
 from ui import share
 
 

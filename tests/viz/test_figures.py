@@ -15,15 +15,7 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from cnnviz.viz import figures, style
-
-
-def decode(arr):
-    """A Plotly array as sent to the browser: plain list or {"dtype", "bdata", "shape"}."""
-    if isinstance(arr, dict) and "bdata" in arr:
-        out = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
-        shape = arr.get("shape")
-        return out.reshape([int(s) for s in shape.split(",")]) if shape else out
-    return np.asarray(arr)
+from tests.helpers import decode
 
 
 def picture(uri: str) -> tuple[str, np.ndarray]:
