@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from cnnviz import i18n, models
-from cnnviz.classroom.train_jobs import ENDINGS, USUAL_LR, Member, TrainJob, session_probe
+from cnnviz.classroom.train_jobs import ENDINGS, USUAL_LR, Member, TrainJob
 from cnnviz.viz import style
 from cnnviz.viz import trainer as tv
 from ui.lang import current, t
@@ -28,6 +28,22 @@ TICK_SECONDS = 0.5
 
 
 # -- session state -------------------------------------------------------------------------------
+def session_probe() -> Callable[[], bool] | None:
+    """A thread-safe "is this browser session still connected?" check, or None when the
+    server cannot tell (AppTest, bare mode); then the job relies on the heartbeat."""
+    try:
+        from streamlit.runtime import Runtime
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if ctx is None or not Runtime.exists():
+            return None
+        runtime, sid = Runtime.instance(), ctx.session_id
+        return lambda: runtime.is_active_session(sid)
+    except Exception:  # noqa: BLE001 - an internal API moved: fall back to the heartbeat
+        return None
+
+
 def current_job() -> TrainJob | None:
     return st.session_state.get(JOB)
 
