@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.lessons import backprop as B
+from cnnviz.numbers import MINUS, fmt_ascii
 from cnnviz.viz import backprop as V
 from cnnviz.viz import style
 from cnnviz.viz.pooling import Prebuilt
@@ -29,6 +30,11 @@ from ui.lang import current, t
 from ui.page import header, why
 
 EPS_OPTIONS = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7]
+
+
+def precise(x: float, spec: str = ".8f") -> str:
+    """A gradient-check number: enough digits to compare two slopes, the house minus sign."""
+    return format(x, spec).replace("-", MINUS)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -155,7 +161,7 @@ def update_section(setup: B.Setup, hist: tuple, classes: list[str]) -> None:
         st.warning(t("backprop.diverged"), icon="⚠️")
     else:
         m3.metric(t("backprop.loss_next"), style.fmt(u.loss_after),
-                  delta=style.fmt(u.loss_after - u.loss_before), delta_color="inverse",
+                  delta=fmt_ascii(u.loss_after - u.loss_before), delta_color="inverse",
                   help=t("backprop.loss_next_help"))
         st.markdown(t(f"backprop.status_{u.status}", lr=style.fmt(u.lr)))
         pairs(u.kernel_before, "backprop.g_before", u.kernel_after, "backprop.g_after", "bp_k",
@@ -192,21 +198,23 @@ def check_section(setup: B.Setup, hist: tuple) -> None:
                         key="bp_weight", format_func=lambda n: weight_name(n, lang),
                         bind="query-params", help=t("backprop.gc_weight_help"))
     eps = c2.select_slider(t("backprop.gc_eps"), EPS_OPTIONS, B.DEFAULT_EPS, key="bp_eps",
-                           format_func=lambda e: f"{e:.0e}", bind="query-params",
+                           format_func=lambda e: precise(e, ".0e"), bind="query-params",
                            help=t("backprop.gc_eps_help"))
     g = compute("grad_check", setup, hist, *B.parse_weight(name), float(eps))
     m = st.columns(3)
-    m[0].metric(t("backprop.gc_plus"), f"{g['loss_plus']:.8f}", help=t("backprop.gc_plus_help"))
-    m[1].metric(t("backprop.gc_minus"), f"{g['loss_minus']:.8f}",
+    m[0].metric(t("backprop.gc_plus"), precise(g["loss_plus"]), help=t("backprop.gc_plus_help"))
+    m[1].metric(t("backprop.gc_minus"), precise(g["loss_minus"]),
                 help=t("backprop.gc_minus_help"))
-    m[2].metric(t("backprop.gc_rel"), f"{g['rel_error']:.1e}", help=t("backprop.gc_rel_help"))
+    m[2].metric(t("backprop.gc_rel"), precise(g["rel_error"], ".1e"),
+                help=t("backprop.gc_rel_help"))
     n = st.columns(2)
-    n[0].metric(t("backprop.gc_numeric"), f"{g['numeric']:.8f}",
+    n[0].metric(t("backprop.gc_numeric"), precise(g["numeric"]),
                 help=t("backprop.gc_numeric_help"))
-    n[1].metric(t("backprop.gc_backprop"), f"{g['backprop']:.8f}",
+    n[1].metric(t("backprop.gc_backprop"), precise(g["backprop"]),
                 help=t("backprop.gc_backprop_help"))
     verdict = "gc_good" if g["rel_error"] < 1e-5 else "gc_bad"
-    st.markdown(t(f"backprop.{verdict}", rel=f"{g['rel_error']:.1e}", eps=f"{eps:.0e}"))
+    st.markdown(t(f"backprop.{verdict}", rel=precise(g["rel_error"], ".1e"),
+                  eps=precise(eps, ".0e")))
     why("backprop.why_check")
 
 
