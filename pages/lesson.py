@@ -1,5 +1,5 @@
 """Guided lesson: the article's path through a CNN (input -> convolution -> activation ->
-pooling -> fully connected -> training), one step per screen, each with one question answered
+pooling -> fully connected -> training -> backpropagation), one step per screen, each with one question answered
 by using the step's control. Progress is kept for the session; the step is in the link."""
 
 from __future__ import annotations
@@ -60,5 +60,5 @@ st.header(t(f"lesson.{S.TITLES[current_step]}"))
 S.RENDER[current_step]()
 st.divider()
 pager(current_step)
-if current_step == STEPS[-1] and "training" in st.session_state.get(S.DONE, set()):
+if current_step == STEPS[-1] and STEPS[-1] in st.session_state.get(S.DONE, set()):
     finished()

@@ -116,6 +116,17 @@ PRESETS: dict[str, list[dict[str, Any]]] = {
          "params": {"tr_opt": "sgd", "tr_lr": 5.0, "tr_epochs": 3},
          "only": ["tr_lr", "tr_epochs"]},
     ],
+    "backprop": [
+        {"id": "dead_kernel", "title_en": "A dead kernel: ReLU blocks its whole gradient",
+         "title_zh": "死亡的卷积核：ReLU 挡住了它全部的梯度",
+         "params": {"bp_example": "turn", "bp_seed": 0, "bp_kernels": 2, "bp_pool": "max",
+                    "bp_slide_k": 2},
+         "only": ["bp_seed", "bp_slide_k"]},
+        {"id": "avg_spreads", "title_en": "Average pooling spreads the gradient",
+         "title_zh": "平均池化把梯度平均分开",
+         "params": {"bp_kernels": 1, "bp_pool": "avg"},
+         "only": ["bp_pool"]},
+    ],
 }
 
 #: Page ids that can carry presets (the URL path, "home" for the start page).

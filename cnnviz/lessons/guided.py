@@ -14,6 +14,7 @@ import numpy as np
 
 from cnnviz import datasets, train
 from cnnviz import functional as F
+from cnnviz.lessons import backprop as backprop_math
 from cnnviz.lessons import conv as conv_math
 from cnnviz.lessons import pooling as pool_math
 
@@ -27,13 +28,14 @@ __all__ = [
     "conv_step",
     "fc_step",
     "input_step",
+    "backprop_step",
     "pool_step",
     "race",
     "relu_zeros",
 ]
 
 #: The lesson's steps, in the article's order.
-STEPS = ("input", "conv", "activation", "pooling", "fc", "training")
+STEPS = ("input", "conv", "activation", "pooling", "fc", "training", "backprop")
 
 # ---- 1. input -------------------------------------------------------------------------------
 #: A 3x3 gray patch whose mean is exactly 100 (so centring is easy to check by hand).
@@ -148,3 +150,14 @@ def check_number(answer: Any, expected: float, tol: float = 0.01) -> bool:
     except (TypeError, ValueError):
         return False
     return math.isfinite(x) and abs(x - expected) <= tol * max(1.0, abs(expected))
+
+
+# ---- 7. backpropagation ---------------------------------------------------------------------
+
+def backprop_step(mode: str) -> dict[str, Any]:
+    """The backprop lesson's network with one kernel and ``mode`` pooling, on its stroke: the
+    ReLU feature map (4x4), its pooled map and the gradient arriving there (2x2), and how many
+    of the 16 cells the engine's pooling backward gives a non-zero gradient."""
+    tr = backprop_math.current(backprop_math.Setup(kernels=1, pool=mode))
+    return {"map": tr.a[0], "pooled": tr.pooled[0], "d_pooled": tr.d_pooled[0],
+            "nonzero": int(np.count_nonzero(tr.d_a[0]))}

@@ -58,6 +58,9 @@ def use_step(page, step: str, lang: str) -> None:
         click(page, ".st-key-lesson_train button")
         page.locator(".st-key-lesson_train_chart .js-plotly-plot").wait_for()
         click_option(page, "lesson_train_answer", tr(f"act_fn_{L.winner(L.race())}", lang))
+    elif step == "backprop":
+        click_option(page, "lesson_bp_mode", tr("pool_mode_max", lang))
+        type_number(page, "lesson_answer_backprop", L.backprop_step("max")["nonzero"])
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -74,21 +77,22 @@ def test_walk_the_lesson_from_start_to_end(page, lang):
         heading = page.locator("[data-testid=stMain] h2").first.inner_text()
         assert heading.startswith(tr({"input": "input_title", "conv": "conv_title",
                                       "activation": "act_title", "pooling": "pool_title",
-                                      "fc": "fc_title", "training": "train_title"}[step],
+                                      "fc": "fc_title", "training": "train_title",
+                                      "backprop": "bp_title"}[step],
                                      lang)[:6])
         use_step(page, step, lang)
         verdict = check(page, step)
         assert tr("right", lang) in verdict, (step, verdict)
         assert_clean(page)
         progress = page.locator("[data-testid=stProgress]").first.inner_text()
-        assert tr("progress", lang, done=i + 1, total=6) in progress
+        assert tr("progress", lang, done=i + 1, total=len(L.STEPS)) in progress
         shot(page, f"lesson-{lang}-{i + 1}-{step}")
         if i < len(L.STEPS) - 1:
             click(page, ".st-key-lesson_next button")
     summary = page.locator(".st-key-lesson_summary")
     summary.wait_for()
     assert tr("done_title", lang) in summary.inner_text()
-    assert tr("done_text", lang, done=6, total=6) in summary.inner_text()
+    assert tr("done_text", lang, done=len(L.STEPS), total=len(L.STEPS)) in summary.inner_text()
     # going back keeps the answers
     click(page, ".st-key-lesson_back button")
     alert = page.locator("[data-testid=stMain] [data-testid=stAlert]").last

@@ -16,7 +16,8 @@ from tests.helpers import APP, errors_of
 
 PAGE_FILES = {"home": "pages/home.py", "preprocessing": "pages/preprocessing.py",
               "convolution": "pages/convolution.py", "activation": "pages/activation.py",
-              "pooling": "pages/pooling.py", "trainer": "pages/trainer.py"}
+              "pooling": "pages/pooling.py", "trainer": "pages/trainer.py",
+              "backprop": "pages/backprop.py"}
 CASES = [(page, p["id"]) for page in P.PRESETS for p in P.PRESETS[page]]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -29,6 +29,10 @@ def answer_right(at, step: str):
     elif step == "training":
         at.button(key="lesson_train").click().run()
         at.radio(key="lesson_train_answer").set_value(L.winner(L.race())).run()
+    elif step == "backprop":
+        at.radio(key="lesson_bp_mode").set_value("max").run()
+        at.number_input(key="lesson_answer_backprop").set_value(
+            L.backprop_step("max")["nonzero"]).run()
     at.button(key=f"lesson_check_{step}").click().run()
 
 
@@ -46,7 +50,8 @@ def test_walk_every_step_right(lang):
             at.button(key="lesson_next").click().run()
     assert at.get("progress")[0].proto.value == 100
     summary = at.main.children  # the summary box appears after the last right answer
-    assert any("6" in m.value for m in at.markdown if "6" in m.value), summary
+    n = str(len(L.STEPS))
+    assert any(n in m.value for m in at.markdown if n in m.value), summary
 
 
 def test_wrong_answers_get_a_hint_not_a_pass():
@@ -83,4 +88,21 @@ def test_back_keeps_progress():
     at.button(key="lesson_back").click().run()
     assert at.session_state["lesson_step"] == "input"
     assert len(at.success) == 1  # the checked answer is still there
-    assert at.get("progress")[0].proto.value == int(100 / 6)
+    assert at.get("progress")[0].proto.value == int(100 / len(L.STEPS))
+
+
+def test_backprop_step_counts_the_cells_the_gradient_reaches():
+    # max pooling: one winner per 2x2 window of the 4x4 map; average: all 16 cells
+    assert L.backprop_step("max")["nonzero"] == 4
+    assert L.backprop_step("avg")["nonzero"] == 16
+    at = run_page(PAGE, "en", state={"lesson_step": "backprop"})
+    assert errors_of(at) == []
+    assert at.number_input(key="lesson_answer_backprop").value is None  # nothing preselected
+    assert len(at.success) == 0 and len(at.warning) == 0  # no verdict before Check
+    at.radio(key="lesson_bp_mode").set_value("avg").run()
+    at.number_input(key="lesson_answer_backprop").set_value(4).run()
+    at.button(key="lesson_check_backprop").click().run()
+    assert len(at.success) == 0 and len(at.warning) == 1  # 4 is right for max, not average
+    at.number_input(key="lesson_answer_backprop").set_value(16).run()
+    at.button(key="lesson_check_backprop").click().run()
+    assert len(at.success) == 1 and "16" in at.success[0].value

@@ -1,4 +1,4 @@
-"""The six steps of the guided lesson (pages/lesson.py): explanation, one interaction, one
+"""The seven steps of the guided lesson (pages/lesson.py): explanation, one interaction, one
 question answered by using it, and a verdict with a hint.
 
 Every check is computed by :mod:`cnnviz.lessons.guided` from the values on screen. Session keys:
@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.lessons import guided as L
+from cnnviz.viz import backprop as backprop_viz
 from cnnviz.viz import figures, style
 from ui.lang import t
 
@@ -238,9 +239,31 @@ def step_training() -> None:
             t("lesson.train_hint"))
 
 
+# ---- 7. backpropagation ---------------------------------------------------------------------
+
+def step_backprop() -> None:
+    st.markdown(t("lesson.bp_text"))
+    mode = st.radio(t("lesson.bp_mode"), ["avg", "max"], key="lesson_bp_mode", horizontal=True,
+                    **KEEP, format_func=labels("pool_mode_", ("avg", "max")),
+                    help=t("lesson.bp_mode_help"))
+    r = L.backprop_step(mode)
+    cols = st.columns([2, 1, 1])
+    for col, values, title, extra in zip(
+            cols, (r["map"], r["pooled"], r["d_pooled"]), ("bp_map", "bp_pooled", "bp_grad"),
+            ({"blocks": 2, "signed": False}, {"signed": False}, {"signed": True}), strict=True):
+        col.plotly_chart(backprop_viz.grid(values, t(f"lesson.{title}"), hover=t("common.value"),
+                                           **extra), key=f"lesson_{title}", config=NO_BAR)
+    st.markdown(t("lesson.bp_question"))
+    answer = number_answer("backprop")
+    verdict("backprop", (mode, answer), L.check_number(answer, r["nonzero"]),
+            t("lesson.bp_right", n=r["nonzero"]), t("lesson.bp_hint"))
+
+
 TITLES = {"input": "input_title", "conv": "conv_title", "activation": "act_title",
-          "pooling": "pool_title", "fc": "fc_title", "training": "train_title"}
+          "pooling": "pool_title", "fc": "fc_title", "training": "train_title",
+          "backprop": "bp_title"}
 RENDER: dict[str, Callable[[], None]] = {
     "input": step_input, "conv": step_conv, "activation": step_activation,
     "pooling": step_pooling, "fc": step_fc, "training": step_training,
+    "backprop": step_backprop,
 }
