@@ -1,6 +1,7 @@
 """Guided lesson: the article's path through a CNN (input -> convolution -> activation ->
-pooling -> fully connected -> training -> backpropagation), one step per screen, each with one question answered
-by using the step's control. Progress is kept for the session; the step is in the link."""
+pooling -> fully connected -> training -> backpropagation), one step per screen, each with one
+question answered by using the step's control. Progress is kept for the session; the step is in
+the link."""
 
 from __future__ import annotations
 
