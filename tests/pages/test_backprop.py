@@ -174,3 +174,16 @@ def test_a_big_but_allowed_rate_reports_the_step_honestly():
     text = shown_text(at)
     assert t(f"status_{u.status}", lr=fmt(B.MAX_LR)) in text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+
+
+def test_dead_kernel_preset_shows_relu_blocking_everything():
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["preset"] = "dead_kernel"
+    at.query_params["lang"] = "en"
+    at.switch_page(PAGE).run()
+    assert errors_of(at) == []
+    tr = B.current(B.Setup(example=2, seed=0, kernels=2, pool="max"))
+    assert np.all(tr.z[1] <= 0)  # the preset's point: kernel 2 never fires on this stroke
+    np.testing.assert_array_equal(z(at, "bp_relu_l_1"), 0)
+    np.testing.assert_array_equal(z(at, "bp_conv_dw"), 0)  # the slide follows kernel 2
+    assert np.any(z(at, "bp_da_1") != 0)  # the gradient did arrive, ReLU stopped it
