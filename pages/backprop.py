@@ -138,22 +138,22 @@ def conv_section(tr: B.Trace) -> None:
     why("backprop.why_chain")
 
 
-def update_section(setup: B.Setup, hist: tuple, classes: list[str]) -> None:
+def update_section(setup: B.Setup, hist: tuple) -> None:
     st.header(t("backprop.upd_title"))
     st.markdown(t("backprop.upd_intro"))
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
     lr = c1.number_input(t("backprop.lr"), value=B.DEFAULT_LR, step=0.05, format="%g",
                          key="bp_lr", bind="query-params", help=t("backprop.lr_help"))
     code = B.check_lr(lr)
+    u = None if code else compute("step", setup, hist, float(lr))
     c2.button(t("backprop.step"), key="bp_step", on_click=take_step, args=(lr,),
-              disabled=code is not None, icon=":material/skip_next:", width="stretch",
-              help=t("backprop.step_help"))
+              disabled=u is None or u.status == "diverged",  # never store a broken step
+              icon=":material/skip_next:", width="stretch", help=t("backprop.step_help"))
     c3.button(t("backprop.reset"), key="bp_reset", on_click=reset, width="stretch",
               icon=":material/restart_alt:", help=t("backprop.reset_help"))
     if code:
         st.warning(t(f"backprop.err_{code}", max=style.fmt(B.MAX_LR)), icon="⚠️")
         return
-    u = compute("step", setup, hist, float(lr))
     m1, m2, m3 = st.columns(3)
     m1.metric(t("backprop.steps_taken"), len(hist), help=t("backprop.steps_taken_help"))
     m2.metric(t("backprop.loss_now"), style.fmt(u.loss_before), help=t("backprop.loss_help"))
@@ -228,7 +228,7 @@ with guard():
     forward_section(trace, class_names)
     backward_section(trace, class_names)
 with guard():
-    update_section(setup, hist, class_names)
+    update_section(setup, hist)
     sigmoid_section(setup, hist)
 with guard():
     check_section(setup, hist)
