@@ -1,8 +1,8 @@
 """cnnviz — the entry point: page config, the sidebar shared by every lesson, and navigation.
 
 Run with ``streamlit run app.py``. Page URLs are fixed (``/``, ``/preprocessing``, ``/convolution``,
-``/activation``, ``/pooling``, ``/trainer``, ``/backprop``); titles are translated; ``?lang=zh|en`` picks the
-language.
+``/activation``, ``/pooling``, ``/trainer``, ``/backprop``); titles are translated;
+``?lang=zh|en`` picks the language.
 Every page's settings live in the URL too (ui/share.py): a copied link restores the page.
 """
 
