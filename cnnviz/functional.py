@@ -51,6 +51,7 @@ __all__ = [
     "pool2d_backward",
     "pool2d_explain",  # noqa: F822 - from cnnviz.image_ops, see __getattr__
     "pool2d_forward",
+    "pool2d_output_shape",
     "softmax",
     "softmax_cross_entropy",
 ]
@@ -470,6 +471,18 @@ def _pool_geometry(shape, kernel_size, stride, padding):
             padded=shape[-1] + 2 * pw,
         )
     return (kh, kw), (sh, sw), (ph, pw), (ho, wo)
+
+
+def pool2d_output_shape(
+    shape: tuple[int, ...], kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0
+) -> tuple[int, int]:
+    """``(H', W')`` of pooling a map of ``shape`` ``(..., H, W)``, without any data.
+
+    Raises the same :class:`ShapeError` as :func:`pool2d_forward` for a setting that cannot
+    work (codes ``size``, ``kernel``, ``stride``, ``padding``, ``too_big``, ``pool_padding``),
+    so a lesson can check a setting before it draws anything.
+    """
+    return _pool_geometry(tuple(shape), kernel_size, stride, padding)[3]
 
 
 def _pad_last2(x: np.ndarray, ph: int, pw: int, value: float) -> np.ndarray:

@@ -1,16 +1,21 @@
-"""Figures built once per distinct input for the whole class, and a cache key that reads every
-byte of an array.
+"""The one cache helper of the app: results kept per distinct input, bounded, and per session
+where the input is personal.
 
-A lesson page rebuilds every chart on every rerun, although a rerun usually changes one of them.
-:func:`figure` keeps each chart's finished dict in ``st.cache_data`` (a copy per caller, shared
-by all sessions only through identical inputs, bounded by ``max_entries``) and hands it to
-``st.plotly_chart`` without a second Plotly validation or ``to_dict`` walk: a cache hit costs
-~0.5 ms instead of 5-30 ms.
+- :func:`shared` — ``fn(*args, **kwargs)`` of a pure module-level ``cnnviz`` function (lesson
+  maths), computed once per distinct input for the whole class (``st.cache_data``: every caller
+  gets its own copy, so nothing one user changes reaches another).
+- :func:`figure` — the same for a figure builder of ``cnnviz.viz``; the finished dict is handed
+  to ``st.plotly_chart`` as :class:`Prebuilt`, without a second Plotly validation (a hit costs
+  ~0.5 ms instead of 5-30 ms).
+- :func:`session` — a small LRU in ``st.session_state`` for results tied to one user (their
+  picture, their trained models): keyed by something cheap the caller builds, gone with the
+  session.
 
-:data:`HASH_FUNCS` makes ``st.cache_data`` key NumPy arrays by a digest of all their bytes.
-Streamlit's own hasher samples 100 000 elements of arrays with >= 500 000 (a 1024-pixel photo),
-so two students' pictures that agree on those samples would share a cached result, one seeing
-the other's picture; a full digest of a 1024x1024x3 float32 array costs ~5 ms.
+Keys read every byte of an array (:func:`array_digest`). Streamlit's own hasher samples 100 000
+elements of arrays with >= 500 000 (a 1024-pixel photo), so two students' pictures that agreed on
+those samples would share an entry, one seeing the other's picture; a full digest of a
+1024x1024x3 float32 array costs ~5 ms. Entries whose inputs hold a large array (pictures) go to a
+smaller bucket, so a class's uploads cannot crowd the memory.
 """
 
 from __future__ import annotations
@@ -18,15 +23,23 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pickle
-from collections.abc import Callable
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+T = TypeVar("T")
+
+#: Entries per bucket: plain inputs (numbers, small grids) / inputs holding a picture-sized array.
+MAX_SMALL, MAX_PICTURE = 512, 48
 #: Cached figure dicts (a large map's is ~0.1-0.3 MB: the cache stays under ~40 MB).
 MAX_FIGURES = 192
+#: Arrays with more elements than this make an entry a "picture" one.
+PICTURE_SIZE = 4096
+SESSION_KEY = "_cache"
 
 
 def array_digest(a: np.ndarray) -> bytes:
@@ -65,21 +78,78 @@ class Prebuilt(go.Figure):
         return f"Prebuilt({len(self._spec.get('data', []))} traces)"
 
 
+def _address(fn: Callable[..., Any], package: str) -> tuple[str, str]:
+    module, name = fn.__module__, fn.__qualname__
+    if not module.startswith(package) or "<" in name or "." in name:
+        raise ValueError(f"needs a module-level {package} function, got {module}.{name}")
+    return module, name
+
+
+def _call(module: str, name: str, args: tuple, kwargs: dict) -> Any:
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
+@st.cache_data(max_entries=MAX_SMALL, show_spinner=False, hash_funcs=HASH_FUNCS)
+def _small(module: str, name: str, args: tuple, kwargs: dict) -> Any:
+    return _call(module, name, args, kwargs)
+
+
+@st.cache_data(max_entries=MAX_PICTURE, show_spinner=False, hash_funcs=HASH_FUNCS)
+def _picture(module: str, name: str, args: tuple, kwargs: dict) -> Any:
+    return _call(module, name, args, kwargs)
+
+
 @st.cache_data(max_entries=MAX_FIGURES, show_spinner=False, hash_funcs=HASH_FUNCS)
 def _spec(module: str, name: str, args: tuple, kwargs: dict) -> dict:
-    builder = getattr(importlib.import_module(module), name)
-    return builder(*args, **kwargs).to_dict()
+    out = _call(module, name, args, kwargs)
+    return out if isinstance(out, dict) else out.to_dict()
 
 
-def figure(builder: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> go.Figure:
-    """``builder(*args, **kwargs)``, built once per distinct input and language for everyone.
+def _holds_picture(values: Any) -> bool:
+    if isinstance(values, np.ndarray):
+        return values.size > PICTURE_SIZE
+    if isinstance(values, list | tuple):
+        return any(_holds_picture(v) for v in values)
+    if isinstance(values, dict):
+        return any(_holds_picture(v) for v in values.values())
+    return False
 
-    ``builder`` must be a module-level builder of ``cnnviz`` (a pure function of its arguments,
-    e.g. :func:`cnnviz.viz.figures.map_figure`; a page's own functions live in ``__main__``
-    and cannot be looked up again); pass translated labels as arguments so each language gets
-    its own entry.
+
+def shared(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)``, computed once per distinct input for everyone.
+
+    ``fn`` must be a module-level function of ``cnnviz`` (pure: same input, same result; a
+    page's own functions live in ``__main__`` and cannot be looked up again).
     """
-    module, name = builder.__module__, builder.__qualname__
-    if not module.startswith("cnnviz.") or "<" in name or "." in name:
-        raise ValueError(f"figure() needs a module-level cnnviz builder, got {module}.{name}")
-    return Prebuilt(_spec(module, name, args, kwargs))
+    module, name = _address(fn, "cnnviz.")
+    bucket = _picture if _holds_picture((args, kwargs)) else _small
+    return bucket(module, name, args, kwargs)
+
+
+def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> go.Figure:
+    """``builder(*args, **kwargs)`` (a Figure or its dict), built once per distinct input and
+    language for everyone, ready for ``st.plotly_chart``.
+
+    ``builder`` must be a module-level builder of ``cnnviz`` (e.g.
+    :func:`cnnviz.viz.figures.map_figure`); pass translated labels as arguments so each language
+    gets its own entry.
+    """
+    return Prebuilt(_spec(*_address(builder, "cnnviz."), args, kwargs))
+
+
+def session(slot: str, key: Hashable, build: Callable[[], T], size: int = 4) -> T:
+    """This user's last ``size`` results of ``build`` in ``slot`` (an LRU in session state).
+
+    For what is personal (their picture, their trained models): nothing is hashed, the caller
+    passes a cheap ``key`` holding everything the result depends on (e.g. the picture's serial
+    number, the run number, the language).
+    """
+    store = st.session_state.setdefault(SESSION_KEY, {}).setdefault(slot, OrderedDict())
+    if key in store:
+        store.move_to_end(key)
+        return store[key]
+    value = build()
+    store[key] = value
+    while len(store) > size:
+        store.popitem(last=False)
+    return value
