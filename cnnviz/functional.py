@@ -802,16 +802,8 @@ def _derivative(x: np.ndarray, name: str, negative_slope: float) -> np.ndarray:
 def activation_grad(x: np.ndarray, name: str, negative_slope: float = 0.01) -> np.ndarray:
     """The derivative ``f'(x)`` elementwise, for plotting curves (e.g. sigmoid' peaks at 0.25).
 
-    Parameters
-    ----------
-    x : ndarray, any shape
-    name : str
-        One of :data:`ACTIVATIONS`.
-    negative_slope : float
-
-    Returns
-    -------
-    ndarray, same shape and dtype as x
+    ``x`` (any shape), ``name`` and ``negative_slope`` as in :func:`activation_forward`; returns
+    an array of the same shape and dtype as ``x``.
     """
     _check_activation(name)
     return _derivative(_as_float(x), name, negative_slope)

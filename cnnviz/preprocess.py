@@ -180,8 +180,7 @@ def pca(X: np.ndarray) -> PCAResult:
 
     Parameters
     ----------
-    X : np.ndarray
-        ``(N, D)`` data.
+    X : np.ndarray of shape (N, D)
 
     Returns
     -------

@@ -14,22 +14,13 @@ from cnnviz import functional as F
 from cnnviz import i18n, images
 from cnnviz.lessons import pooling as pool_math
 from cnnviz.viz import style
-from tests.helpers import APP, decode, errors_of
+from tests.helpers import decode, errors_of, open_page
 
 PAGE = "pages/pooling.py"
 
 
 def open_pool(lang: str = "en", state: dict | None = None) -> AppTest:
-    # Switch before the first run: tests.conftest.run_page runs the home page first, and in
-    # Chinese AppTest then fails collecting the home page's selectbox state (its format_func
-    # reads the language outside the script thread).
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.session_state["lang"] = lang
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.switch_page(PAGE).run()
-    assert errors_of(at) == []
-    return at
+    return open_page(PAGE, lang, state)
 
 
 def specs(at) -> list[dict]:
