@@ -1,26 +1,22 @@
-"""Streamlit pieces of the backprop lesson (pages/backprop.py): the steps taken this session,
-small grids per kernel in columns that stack on a phone, option labels in the user's language."""
+"""Streamlit pieces of the backprop lesson (pages/backprop.py): its controls, the steps taken this
+session, small grids per kernel in columns that stack on a phone."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from cnnviz import i18n
-from cnnviz.lessons import backprop as B
-from cnnviz.viz import backprop as V
+from cnnviz.lessons import backprop as bp_math
+from cnnviz.viz import backprop as bp_figs
 from ui.lang import current, t
+from ui.widgets import labeller
 
 HISTORY = "_bp_history"  # {"setup": the settings the steps belong to, "lrs": [lr per step]}
 NO_BAR = {"displayModeBar": False}
 
 
-def labeller(prefix: str):
-    lang = current()  # bound now: Streamlit may call format_func outside the script run
-    return lambda key: i18n.t(f"backprop.{prefix}{key}", lang)
-
-
 def weight_name(name: str, lang: str) -> str:
-    k, r, c = B.parse_weight(name)
+    k, r, c = bp_math.parse_weight(name)
     return i18n.t("backprop.weight_name", lang, k=k + 1, r=r, c=c)
 
 
@@ -35,7 +31,26 @@ def redraw_selectboxes_after_language_switch() -> None:
     st.session_state["_bp_lang"] = lang
 
 
-def history(setup: B.Setup) -> tuple[float, ...]:
+def controls() -> bp_math.Setup:
+    """The stroke, seed, number of kernels and pooling (all in the link)."""
+    fresh = bp_math.Setup()
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+    example = c1.selectbox(t("backprop.example"), list(bp_math.EXAMPLES),
+                           index=fresh.example, key="bp_example",
+                           format_func=labeller("backprop.class_"), bind="query-params",
+                           help=t("backprop.example_help"))
+    seed = c2.number_input(t("backprop.seed"), 0, bp_math.MAX_SEED, fresh.seed,
+                           key="bp_seed", bind="query-params", help=t("backprop.seed_help"))
+    kernels = c3.radio(t("backprop.kernels"), [1, 2], index=fresh.kernels - 1, key="bp_kernels",
+                       horizontal=True, bind="query-params", help=t("backprop.kernels_help"))
+    pool = c4.radio(t("backprop.pool"), list(bp_math.POOLS), key="bp_pool",
+                    horizontal=True, format_func=labeller("backprop.pool_"),
+                    bind="query-params", help=t("backprop.pool_help"))
+    return bp_math.Setup(bp_math.EXAMPLES.index(example), int(seed), int(kernels),
+                               pool)
+
+
+def history(setup: bp_math.Setup) -> tuple[float, ...]:
     """The learning rates of the steps taken on these settings (new settings start over)."""
     h = st.session_state.setdefault(HISTORY, {"setup": setup, "lrs": []})
     if h["setup"] != setup:
@@ -60,8 +75,10 @@ def per_kernel(arrays, title_key: str, key: str, *, signed=None, marks=None, col
     """One small grid per kernel, side by side (columns stack on a phone)."""
     cols = cols or st.columns(2)
     for i, (col, values) in enumerate(zip(cols, arrays, strict=False)):
-        show(V.grid(values, t(title_key, k=first + i + 1), signed=signed, hover=t("common.value"),
-                    marks=None if marks is None else marks[i], **kw), f"{key}_{first + i}", col)
+        title = t(title_key, k=first + i + 1)
+        show(bp_figs.grid(values, title, signed=signed, hover=t("common.value"),
+                          marks=None if marks is None else marks[i], **kw), f"{key}_{first + i}",
+             col)
 
 
 def pairs(left, left_key: str, right, right_key: str, key: str, *, signed=(None, None),

@@ -317,6 +317,14 @@ def dw_slide(tr: Trace, k: int) -> list[Stop]:
     return stops
 
 
+def slide(setup: Setup, history: tuple[float, ...], k: int) -> tuple[np.ndarray, np.ndarray,
+                                                                       list[Stop]]:
+    """What the dW animation of kernel ``k`` shows after ``history``: the input, that kernel's
+    upstream gradient dY and the stops of :func:`dw_slide`."""
+    tr = current(setup, history)
+    return tr.x, tr.d_z[k], dw_slide(tr, k)
+
+
 def flipped(kernel: np.ndarray) -> np.ndarray:
     """The kernel turned by 180 degrees (what the full convolution for dX slides)."""
     return np.ascontiguousarray(np.asarray(kernel)[..., ::-1, ::-1])

@@ -127,8 +127,8 @@ def test_gradient_check_on_screen(page):
     assert backprop == pytest.approx(g["backprop"], abs=1e-8)
     assert numeric == pytest.approx(g["numeric"], abs=1e-8)
     assert numeric == pytest.approx(backprop, rel=1e-4, abs=1e-7)
-    rel = f"{g['rel_error']:.1e}".replace("-", MINUS)
-    assert page.get_by_text(text("gc_good", rel=rel, eps=f"1e{MINUS}04")).count()
+    rel, eps = style.fmt(g["rel_error"], 2), style.fmt(B.DEFAULT_EPS, 1)
+    assert page.get_by_text(text("gc_good", rel=rel, eps=eps)).count()
     shot(page, "backprop_gradcheck")
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from cnnviz import i18n
-from cnnviz.lessons import guided as L
+from cnnviz.lessons import guided
 from tests.browser.conftest import assert_clean, click_option, open_page, settle, shot, type_number
 
 
@@ -45,7 +45,7 @@ def use_step(page, step: str, lang: str) -> None:
         opener.click()
         page.get_by_role("option", name=tr("act_fn_relu", lang), exact=True).click()
         settle(page)
-        type_number(page, "lesson_answer_activation", L.relu_zeros())
+        type_number(page, "lesson_answer_activation", guided.relu_zeros())
     elif step == "pooling":
         click_option(page, "lesson_pool_mode", tr("pool_mode_max", lang))
     elif step == "fc":
@@ -57,10 +57,11 @@ def use_step(page, step: str, lang: str) -> None:
     elif step == "training":
         click(page, ".st-key-lesson_train button")
         page.locator(".st-key-lesson_train_chart .js-plotly-plot").wait_for()
-        click_option(page, "lesson_train_answer", tr(f"act_fn_{L.winner(L.race())}", lang))
+        click_option(page, "lesson_train_answer", tr(f"act_fn_{guided.winner(guided.race())}",
+                                                     lang))
     elif step == "backprop":
         click_option(page, "lesson_bp_mode", tr("pool_mode_max", lang))
-        type_number(page, "lesson_answer_backprop", L.backprop_step("max")["nonzero"])
+        type_number(page, "lesson_answer_backprop", guided.backprop_step("max")["nonzero"])
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -73,7 +74,7 @@ def test_walk_the_lesson_from_start_to_end(page, lang):
     type_number(page, "lesson_answer_input", 20)
     verdict = check(page, "input")
     assert tr("wrong", lang) in verdict and "100" in verdict
-    for i, step in enumerate(L.STEPS):
+    for i, step in enumerate(guided.STEPS):
         heading = page.locator("[data-testid=stMain] h2").first.inner_text()
         assert heading.startswith(tr({"input": "input_title", "conv": "conv_title",
                                       "activation": "act_title", "pooling": "pool_title",
@@ -85,14 +86,15 @@ def test_walk_the_lesson_from_start_to_end(page, lang):
         assert tr("right", lang) in verdict, (step, verdict)
         assert_clean(page)
         progress = page.locator("[data-testid=stProgress]").first.inner_text()
-        assert tr("progress", lang, done=i + 1, total=len(L.STEPS)) in progress
+        assert tr("progress", lang, done=i + 1, total=len(guided.STEPS)) in progress
         shot(page, f"lesson-{lang}-{i + 1}-{step}")
-        if i < len(L.STEPS) - 1:
+        if i < len(guided.STEPS) - 1:
             click(page, ".st-key-lesson_next button")
     summary = page.locator(".st-key-lesson_summary")
     summary.wait_for()
     assert tr("done_title", lang) in summary.inner_text()
-    assert tr("done_text", lang, done=len(L.STEPS), total=len(L.STEPS)) in summary.inner_text()
+    n = len(guided.STEPS)
+    assert tr("done_text", lang, done=n, total=n) in summary.inner_text()
     # going back keeps the answers
     click(page, ".st-key-lesson_back button")
     alert = page.locator("[data-testid=stMain] [data-testid=stAlert]").last
