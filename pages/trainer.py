@@ -13,6 +13,7 @@ from cnnviz import models
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
+from ui.trainer.draw import draw_section
 from ui.trainer_compare import compare_section, history_section
 from ui.trainer_controls import (
     DEFAULTS,
@@ -104,3 +105,8 @@ if model is not None:
         st.subheader(t("trainer.sec_download"))
         with guard():
             download_section(run, model)
+
+with st.container(key="tr_sec_draw"):
+    st.header(t("draw.sec_title"))
+    with guard():
+        draw_section(settings)

@@ -1,0 +1,1 @@
+"""The trainer page's parts: controls, live training, comparison, inspection, drawing."""
