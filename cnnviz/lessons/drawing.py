@@ -27,9 +27,11 @@ __all__ = [
     "BRUSH",
     "CANVAS_SIDE",
     "DrawingError",
+    "STROKE_KERNELS",
     "block_maps",
     "classify",
     "ink",
+    "stroke_kernel",
     "to_input",
 ]
 
@@ -44,6 +46,42 @@ BRUSH = {"shapes": 22, "digits": 20}
 INK_THRESHOLD = 0.1
 #: Fewer inked pixels than this (at canvas size) is a stray tap, not a stroke.
 MIN_INK_PIXELS = 4
+
+
+#: Kernels that find the four strokes of the "shapes" data set (the convolution page offers
+#: them as presets): 横 horizontal, 竖 vertical, 横折 turn (across, then down at the right
+#: end), 撇 left-falling (top right to bottom left).
+STROKE_KERNELS: tuple[str, ...] = ("stroke_h", "stroke_v", "stroke_turn", "stroke_slant")
+#: The smallest kernel in which a turn's two arms and its surroundings both fit.
+STROKE_MIN_SIZE = 3
+
+
+def stroke_kernel(name: str, size: int = 3) -> np.ndarray:
+    """An ``n x n`` kernel (``n = max(size, 3)``) that answers 1 to its stroke, one pixel thick,
+    bright on black, and 0 to a flat patch.
+
+    The stroke's ``k`` cells weigh ``1 / k``; the other cells share ``-1`` (each
+    ``-1 / (n*n - k)``), so the weights sum to 0. A turn is the top row and the right column
+    (its corner sits at the kernel's top right).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    """
+    n = max(int(size), STROKE_MIN_SIZE)
+    r, c = np.indices((n, n))
+    masks = {
+        "stroke_h": r == n // 2,
+        "stroke_v": c == n // 2,
+        "stroke_turn": (r == 0) | (c == n - 1),
+        "stroke_slant": r + c == n - 1,
+    }
+    if name not in masks:
+        raise ValueError(f"Unknown stroke kernel {name!r}; choose one of {STROKE_KERNELS}.")
+    mask = masks[name]
+    k = int(mask.sum())
+    return np.where(mask, 1.0 / k, -1.0 / (n * n - k))
 
 
 class DrawingError(ValueError):

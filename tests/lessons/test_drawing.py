@@ -152,3 +152,40 @@ def test_block_maps_follow_the_stroke(trained):
     ra = np.unravel_index(np.argmax(a[0][1][k]), (16, 16))[0]
     rb = np.unravel_index(np.argmax(b[0][1][k]), (16, 16))[0]
     assert rb - ra > 4  # the second horizontal is ~100 canvas px (about 6 inputs) lower
+
+
+@pytest.mark.parametrize("name", D.STROKE_KERNELS)
+@pytest.mark.parametrize("size", [1, 3, 5, 7])
+def test_stroke_kernels_answer_one_to_their_stroke_and_zero_to_flat(name, size):
+    k = D.stroke_kernel(name, size)
+    n = max(size, 3)
+    assert k.shape == (n, n) and k.sum() == pytest.approx(0.0)
+    pattern = (k > 0).astype(float)
+    assert (k * pattern).sum() == pytest.approx(1.0)  # the stroke itself, on black
+    for other in D.STROKE_KERNELS:
+        if other != name:  # another stroke answers less
+            assert (k * (D.stroke_kernel(other, size) > 0)).sum() < 1.0 - 1e-9
+
+
+def test_unknown_stroke_kernel_is_refused():
+    with pytest.raises(ValueError, match="stroke"):
+        D.stroke_kernel("stroke_dot")
+
+
+def test_the_turn_kernel_lights_up_where_the_turn_was_drawn():
+    """Weight sharing on the convolution page: one 3x3 横折 kernel, two drawings of a turn;
+    the strongest answer sits at each drawing's corner (the kernel's top-right cell there)."""
+    from cnnviz import functional as F
+
+    k = D.stroke_kernel("stroke_turn", 3)
+    for points in STROKES[2]:
+        x = D.to_input(canvas([points]), "shapes")[0, 0]
+        out = F.conv2d_image(x, k, padding=1)[0]
+        r, c = np.unravel_index(np.argmax(out), out.shape)
+        corner_r, corner_c = points[1][1] / 15 - 0.5, points[1][0] / 15 - 0.5
+        # the window centred at (r, c) has its top-right cell at (r - 1, c + 1)
+        assert abs((r - 1) - corner_r) <= 1.5 and abs((c + 1) - corner_c) <= 1.5, (r, c)
+    flat = D.to_input(canvas([STROKES[0][0]]), "shapes")[0, 0]  # a plain horizontal
+    turn = D.to_input(canvas([STROKES[2][0]]), "shapes")[0, 0]
+    assert (F.conv2d_image(turn, k, padding=1)[0].max()
+            > F.conv2d_image(flat, k, padding=1)[0].max() + 0.1)
