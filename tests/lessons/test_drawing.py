@@ -7,36 +7,17 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw
 
 from cnnviz import datasets, models, train
 from cnnviz.lessons import drawing as D
+from tests.helpers import STROKES, stroke_canvas
 
 SIDE = D.CANVAS_SIDE
 BRUSH = D.BRUSH["shapes"]
 
 
-def canvas(points_list, width=BRUSH, side=SIDE, bg=(0, 0, 0, 255), ink=(255, 255, 255, 255)):
-    """An RGBA canvas like the component's: each stroke a polyline with round caps and joints
-    (Fabric's freehand brush), ``width`` canvas pixels wide."""
-    img = Image.new("RGBA", (side, side), bg)
-    d = ImageDraw.Draw(img)
-    r = width / 2
-    for points in points_list:
-        d.line(points, fill=ink, width=width, joint="curve")
-        for x, y in (points[0], points[-1]):
-            d.ellipse((x - r, y - r, x + r, y + r), fill=ink)
-    return np.asarray(img)
-
-
-#: Two positions of each stroke class, in canvas pixels (240 x 240): the shapes of
-#: datasets.make_shapes at the scale 240 / 16 = 15 canvas pixels per input pixel.
-STROKES = {
-    0: [[(50, 70), (190, 73)], [(40, 170), (150, 167)]],                    # 横 horizontal
-    1: [[(80, 40), (80, 190)], [(170, 60), (172, 200)]],                    # 竖 vertical
-    2: [[(50, 60), (160, 60), (155, 170)], [(90, 110), (200, 110), (195, 210)]],  # 横折 turn
-    3: [[(180, 50), (70, 170)], [(215, 105), (115, 205)]],                  # 撇 left-falling
-}
+def canvas(strokes, width=BRUSH, **kw):
+    return stroke_canvas(strokes, width=width, side=SIDE, **kw)
 
 
 def test_input_shape_dtype_range():

@@ -13,12 +13,11 @@ import json
 import time
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from cnnviz import i18n, models
 from cnnviz.lessons import drawing as D
-from tests.conftest import errors_of
-from tests.lessons.test_drawing import STROKES, canvas
-from tests.test_page_trainer import job, open_trainer, texts
+from tests.helpers import APP, STROKES, errors_of, stroke_canvas
 
 
 class FakeCanvas:
@@ -38,6 +37,30 @@ def fake_canvas(monkeypatch):
     monkeypatch.setattr("ui.drawing._component", lambda: FakeCanvas())
     monkeypatch.setattr("ui.nav.running_without_frame", lambda: False)
     return FakeCanvas
+
+
+def canvas(strokes, **kw):
+    return stroke_canvas(strokes, width=D.BRUSH["shapes"], side=D.CANVAS_SIDE, **kw)
+
+
+def open_trainer(lang: str, state: dict) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page("pages/trainer.py").run()
+    assert errors_of(at) == []
+    return at
+
+
+def job(at):
+    return at.session_state["_tr_job"] if "_tr_job" in at.session_state else None  # noqa: SIM401
+
+
+def texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "success", "warning", "error")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
 
 
 def d(key: str, lang: str = "en", **kw) -> str:

@@ -1,1 +1,1 @@
-"""The trainer page's parts: controls, live training, comparison, inspection, drawing."""
+"""The trainer page's pieces: controls, the live run, inspecting a model, comparing runs."""

@@ -17,7 +17,7 @@ from cnnviz.lessons import drawing as D
 from cnnviz.viz import trainer as tv
 from ui import drawing
 from ui.lang import current, t
-from ui.trainer_live import current_job, memo, run_label, runs, start_single
+from ui.trainer.live import current_job, memo, run_label, runs, start_single
 
 NETS, MAX_NETS = "_tr_draw_nets", 4
 
