@@ -20,6 +20,8 @@ from ui.lang import current, t
 from ui.trainer.live import current_job, memo, run_label, runs, start_single
 
 NETS, MAX_NETS = "_tr_draw_nets", 4
+#: Small charts beside the canvas: Plotly's tool bar would cover their titles.
+NO_BAR = {"displayModeBar": False}
 
 
 def _net(run: dict[str, Any]):
@@ -78,7 +80,7 @@ def draw_section(settings: dict[str, Any]) -> None:
         return
     mark = drawing.fingerprint(x)
     cols[1].plotly_chart(memo(("draw_prev", mark, lang), lambda: drawing.preview_figure(x)),
-                         key="tr_draw_preview")
+                         key="tr_draw_preview", config=NO_BAR)
     cols[1].caption(t(f"draw.preview_note_{dataset}", s=x.shape[-1]))
     if not race:
         with cols[2]:
@@ -102,7 +104,7 @@ def _verdict(run, x, mark: str, names, lang: str, label: bool):
     st.plotly_chart(memo(("draw_bars", run["n"], mark, lang), lambda: tv.bars_figure(
         probs, names, title=t("trainer.softmax_title"), y_title=t("trainer.axis_prob"),
         x_title=t("trainer.axis_class"), percent=True, highlight=top, height=280)),
-        key=f"tr_draw_bars_{run['n']}")  # fmt: skip
+        key=f"tr_draw_bars_{run['n']}", config=NO_BAR)  # fmt: skip
     return model
 
 
