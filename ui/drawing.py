@@ -4,9 +4,10 @@ a finger, white on black like the training data, and the preview of what the net
 Undo and redo are the canvas's own toolbar (it appears over the canvas's top-right corner when
 the pointer or a finger is on the canvas); the Clear button under the canvas starts a fresh one.
 
-The drawing lives only in this session: the component's value in ``st.session_state`` and
-``_draw_ver_<key>`` (a counter that Clear bumps, so the canvas is created anew and empty).
-Nothing is cached across sessions. The drawing is not part of a shared link.
+The drawing lives only in this session: the component's value in ``st.session_state``,
+``_draw_ver_<key>`` (a counter that Clear bumps, so the canvas is created anew and empty) and
+the prepared inputs in ui.cache.session. Nothing is cached across sessions. The drawing is
+not part of a shared link.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import streamlit as st
 
 from cnnviz.lessons import drawing as D
 from cnnviz.viz import figures
+from ui import cache
 from ui.lang import t
 
 INK, PAPER = "#ffffff", "#000000"
@@ -66,15 +68,15 @@ def prepare(rgba: np.ndarray | None, dataset: str) -> tuple[np.ndarray | None, s
     if rgba is None:
         return None, t("errors.draw_empty")
     digest = hashlib.blake2b(np.ascontiguousarray(rgba).tobytes(), digest_size=16).hexdigest()
-    slot = st.session_state.get("_draw_prepared")
-    if slot is not None and slot[0] == (digest, dataset):
-        return slot[1], None
-    try:
-        x = D.to_input(rgba, dataset)
-    except D.DrawingError:
-        return None, t("errors.draw_empty")
-    st.session_state["_draw_prepared"] = ((digest, dataset), x)
-    return x, None
+
+    def build() -> np.ndarray | None:
+        try:
+            return D.to_input(rgba, dataset)
+        except D.DrawingError:
+            return None
+
+    x = cache.session("drawing", (digest, dataset), build)
+    return (None, t("errors.draw_empty")) if x is None else (x, None)
 
 
 def preview_figure(x: np.ndarray, height: int = 260):

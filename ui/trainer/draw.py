@@ -2,8 +2,8 @@
 the chosen run (both nets of an activation race, side by side) gives its four softmax
 probabilities, its answer in words and the feature maps of every conv block.
 
-Session keys: ``_tr_draw_nets`` ({run number: net}, the nets rebuilt from saved weights, at
-most :data:`MAX_NETS`); the canvas keeps its own (ui/drawing.py).
+Per session (ui.cache.session): the nets rebuilt from the runs' saved weights (the last
+:data:`MAX_NETS`), the figures (the trainer's ``remember``); the canvas keeps its own.
 """
 
 from __future__ import annotations
@@ -15,24 +15,24 @@ import streamlit as st
 from cnnviz import models
 from cnnviz.lessons import drawing as D
 from cnnviz.viz import trainer as tv
-from ui import drawing
+from ui import cache, drawing
 from ui.lang import current, t
-from ui.trainer.live import current_job, memo, run_label, runs, start_single
+from ui.trainer.live import current_job, remember, run_label, runs, start_single
 
-NETS, MAX_NETS = "_tr_draw_nets", 4
+MAX_NETS = 4
 #: Small charts beside the canvas: Plotly's tool bar would cover their titles.
 NO_BAR = {"displayModeBar": False}
 
 
 def _net(run: dict[str, Any]):
-    nets = st.session_state.setdefault(NETS, {})
-    if run["n"] not in nets:
-        if len(nets) >= MAX_NETS:
-            nets.clear()
+    """The run's net with its trained weights, rebuilt once (this user's last few)."""
+
+    def build():
         model = models.build(run["spec"], 0)
         model.load_state_dict(run["state"])
-        nets[run["n"]] = model
-    return nets[run["n"]]
+        return model
+
+    return cache.session("draw_nets", run["n"], build, size=MAX_NETS)
 
 
 def _chosen(done: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -79,7 +79,7 @@ def draw_section(settings: dict[str, Any]) -> None:
         cols[1].info(problem, icon=":material/draw:")
         return
     mark = drawing.fingerprint(x)
-    cols[1].plotly_chart(memo(("draw_prev", mark, lang), lambda: drawing.preview_figure(x)),
+    cols[1].plotly_chart(remember(("draw_prev", mark, lang), lambda: drawing.preview_figure(x)),
                          key="tr_draw_preview", config=NO_BAR)
     cols[1].caption(t(f"draw.preview_note_{dataset}", s=x.shape[-1]))
     if not race:
@@ -96,12 +96,12 @@ def draw_section(settings: dict[str, Any]) -> None:
 def _verdict(run, x, mark: str, names, lang: str, label: bool):
     """The net's answer in words and its softmax bars; returns the net."""
     model = _net(run)
-    probs, top = memo(("draw_p", run["n"], mark), lambda: D.classify(model, x))
+    probs, top = remember(("draw_p", run["n"], mark), lambda: D.classify(model, x))
     if label:
         st.markdown(f"**{run_label(run, lang)}**")
     st.markdown(t("draw.verdict", guess=names[top], p=f"{100 * probs[top]:.1f}%",
                   act=t(f"trainer.act_{run['spec']['activation']}")))
-    st.plotly_chart(memo(("draw_bars", run["n"], mark, lang), lambda: tv.bars_figure(
+    st.plotly_chart(remember(("draw_bars", run["n"], mark, lang), lambda: tv.bars_figure(
         probs, names, title=t("trainer.softmax_title"), y_title=t("trainer.axis_prob"),
         x_title=t("trainer.axis_class"), percent=True, highlight=top, height=280)),
         key=f"tr_draw_bars_{run['n']}", config=NO_BAR)  # fmt: skip
@@ -110,11 +110,11 @@ def _verdict(run, x, mark: str, names, lang: str, label: bool):
 
 def _maps(run, model, x, mark: str, lang: str, width_px: int) -> None:
     """Every conv block's feature maps for the drawing."""
-    maps = memo(("draw_maps", run["n"], mark), lambda: D.block_maps(model, x))
+    maps = remember(("draw_maps", run["n"], mark), lambda: D.block_maps(model, x))
     for b, (name, arr) in enumerate(maps, start=1):
         title = t("draw.maps_title", b=b, name=name, c=arr.shape[0], h=arr.shape[1],
                   w=arr.shape[2])
-        st.plotly_chart(memo(("draw_map", run["n"], mark, b, lang), lambda a=arr, s=title: (
+        st.plotly_chart(remember(("draw_map", run["n"], mark, b, lang), lambda a=arr, s=title: (
             tv.mosaic_figure(a, title=s, cols=8, tile_label=t("trainer.channel"),
                              value_label=t("common.value"), text=False, width_px=width_px))),
             key=f"tr_draw_map_{run['n']}_{b}")  # fmt: skip
