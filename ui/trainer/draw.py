@@ -70,7 +70,8 @@ def draw_section(settings: dict[str, Any]) -> None:
     names = models.dataset(dataset).class_names(lang)
     st.markdown(t(f"draw.intro_{dataset}"))
     race = len(chosen) > 1
-    cols = st.columns([1, 1] if race else [1, 1, 1.4])
+    # the first column holds the 240-px canvas even at tablet width (768 px)
+    cols = st.columns([1, 1] if race else [1.3, 1, 1.3])
     with cols[0]:
         rgba = drawing.canvas("tr_draw", dataset)
         st.caption(t("draw.toolbar_note"))
