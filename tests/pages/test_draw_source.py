@@ -111,3 +111,18 @@ def test_the_turn_kernel_lights_up_at_the_drawn_corner(fake_canvas):
     (r0, c0), (r1, c1) = peaks
     # the second turn's corner is 50 canvas px lower and 40 px further right: ~3 input pixels
     assert 2 <= r1 - r0 <= 5 and 1 <= c1 - c0 <= 4, peaks
+
+
+def test_a_drawing_stays_in_its_session(fake_canvas):
+    """Two students: the first draws; the second, who has drawn nothing yet, gets an empty
+    canvas and a black picture, not the first one's drawing (nothing is cached for the class)."""
+    fake_canvas.image = turn()
+    first = run_page("pages/convolution.py", state={"img_choice": DRAW})
+    assert first.session_state["image"]["array"].any()
+    fake_canvas.image = None  # the second browser sends no drawing
+    second = run_page("pages/convolution.py", state={"img_choice": DRAW})
+    assert errors_of(second) == []
+    assert not second.session_state["image"]["array"].any()
+    assert i18n.t("errors.draw_empty", "en") in infos(second)
+    third = run_page("pages/convolution.py")  # a student on the sample photo
+    assert third.session_state["image"]["label"] != DRAW
