@@ -146,6 +146,9 @@ def feature_maps(x: np.ndarray, src_key: tuple, s: dict) -> list[dict]:
 def image_section() -> None:
     st.header(t("conv.img_title"))
     st.markdown(t("conv.img_intro"))
+    note = image_input.drawing_note()  # the picture is the student's drawing
+    if note is not None:
+        st.info(note or t("draw.hint_conv"), icon=":material/draw:")
     gray_only = image_input.working_image().ndim == 2
     s = conv_controls.image_controls(not gray_only)
     x, src_key = _source(s["mode"])

@@ -22,6 +22,7 @@ from ui.trainer.controls import (
     too_big,
     training_controls,
 )
+from ui.trainer.draw import draw_section
 from ui.trainer.inspect import (
     download_section,
     errors_section,
@@ -100,3 +101,8 @@ if model is not None:
         st.subheader(t("trainer.sec_download"))
         with guard():
             download_section(run, model)
+
+with st.container(key="tr_sec_draw"):
+    st.header(t("draw.sec_title"))
+    with guard():
+        draw_section(settings)

@@ -178,3 +178,30 @@ def finished(job, timeout=120.0, watched=True) -> dict:
     assert wait(lambda: job.finished, timeout, watch=[job] if watched else []), job.state
     job.thread.join(5)
     return job.snapshot()
+
+
+# ---- drawings, as the canvas component sends them (tests of the drawing lesson) ------------
+#: Two positions of each stroke class of the "shapes" data set, in canvas pixels (240 x 240,
+#: 15 canvas pixels per input pixel): 0 横 horizontal, 1 竖 vertical, 2 横折 turn, 3 撇.
+STROKES = {
+    0: [[(50, 70), (190, 73)], [(40, 170), (150, 167)]],
+    1: [[(80, 40), (80, 190)], [(170, 60), (172, 200)]],
+    2: [[(50, 60), (160, 60), (155, 170)], [(90, 110), (200, 110), (195, 210)]],
+    3: [[(180, 50), (70, 170)], [(215, 105), (115, 205)]],
+}
+
+
+def stroke_canvas(strokes, width: int = 22, side: int = 240, bg=(0, 0, 0, 255),
+                  ink=(255, 255, 255, 255)) -> np.ndarray:
+    """An RGBA canvas ``(side, side, 4)`` uint8 like the component's: each stroke a polyline
+    ``width`` pixels wide with round caps and joints (Fabric's freehand brush)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (side, side), bg)
+    d = ImageDraw.Draw(img)
+    r = width / 2
+    for points in strokes:
+        d.line(points, fill=ink, width=width, joint="curve")
+        for x, y in (points[0], points[-1]):
+            d.ellipse((x - r, y - r, x + r, y + r), fill=ink)
+    return np.asarray(img)

@@ -1,4 +1,4 @@
-"""The shared image (a sample photo or the student's upload), chosen in the sidebar.
+"""The shared image (a sample photo, the student's upload or drawing), chosen in the sidebar.
 
 Decoding and validation live in ``cnnviz.images``; this module only keeps the result in
 ``st.session_state`` (per user, never a shared cache) and shows messages. A bad upload leaves
@@ -7,7 +7,11 @@ the previous image in place.
 Session keys: ``image`` (dict: array float32 in [0, 1] (H, W) or (H, W, 3), label, orig_size,
 notes, serial), ``image_error`` ((code, params) or None), widgets ``img_choice``, ``img``
 (the uploader), ``work_size``; ``_work_0`` / ``_work_1`` (the working copies, colour and gray)
-and ``_thumb`` (the sidebar's JPEG), each rebuilt only when the picture or the size changes.
+and ``_thumb`` (the sidebar's JPEG), each rebuilt only when the picture or the size changes;
+``_draw_mark`` (which drawing is stored) and the canvas's own keys (ui/drawing.py).
+
+A drawing is stored as the trainer's network would get it: 16x16, bright strokes on black, in
+place (cnnviz.lessons.drawing), so a 3x3 kernel sees whole strokes.
 
 Memory per student, bounded: the stored picture is at most 1024 px on its long side (float32,
 so the numbers the lessons print are exact to their 3 digits: float16 would change the third
@@ -24,12 +28,13 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import i18n, images
-from ui import share
+from cnnviz import datasets, i18n, images
+from ui import drawing, share
 from ui.errors import message_for
 from ui.lang import current, t
 
 UPLOAD = "__upload__"
+DRAW = "__draw__"
 WORK_SIZES = [64, 128, 256, 512, 1024]
 DEFAULT_WORK_SIZE = 256
 #: The largest side we keep in memory per user; every working size fits below it.
@@ -71,7 +76,7 @@ def _load_sample(name: str) -> None:
 
 def _on_choice() -> None:
     choice = st.session_state.get("img_choice")
-    if choice and choice != UPLOAD:
+    if choice and choice not in (UPLOAD, DRAW):
         _load_sample(choice)
 
 
@@ -92,6 +97,34 @@ def _handle_upload(file) -> None:
     st.session_state["image_error"] = None
 
 
+def _handle_drawing(rgba) -> None:
+    """The drawing, as the trainer's network would get it (16x16, bright on black, position
+    kept), becomes the shared picture; an empty canvas is a black square and one sentence."""
+    x, problem = drawing.prepare(rgba, "shapes")
+    arr = np.zeros((datasets.SHAPES_SIZE,) * 2, np.float32) if x is None else x[0, 0]
+    mark = drawing.fingerprint(arr)
+    img = st.session_state.get("image") or {}
+    if st.session_state.get("_draw_mark") != mark or img.get("label") != DRAW:
+        st.session_state["_draw_mark"] = mark
+        side = arr.shape[0]
+        notes = ["draw_empty"] if x is None else []
+        _store(images.LoadedImage(arr, (side, side), "L", "drawing", notes), DRAW)
+        st.session_state["image_error"] = None
+    if problem is not None:
+        st.info(problem, icon=":material/draw:")
+    else:
+        st.caption(t("draw.source_note", w=arr.shape[1], h=arr.shape[0]))
+
+
+def drawing_note() -> str | None:
+    """For a lesson showing the drawn picture: the empty-canvas sentence, or the lesson's hint
+    (``draw.hint_<page>``) passed by the caller; None when the picture is not a drawing."""
+    img = st.session_state.get("image") or {}
+    if img.get("label") != DRAW:
+        return None
+    return t("errors.draw_empty") if "draw_empty" in img.get("notes", ()) else ""
+
+
 def ensure_image() -> None:
     """Make sure a default image exists for this session (the first sample)."""
     if "image" not in st.session_state:
@@ -104,16 +137,19 @@ def sidebar() -> None:
     """The image picker: sample photos or an upload, plus the working size."""
     ensure_image()
     samples = _samples()
-    names = [s["name"] for s in samples] + [UPLOAD]
-    titles = {s["name"]: _sample_title(s) for s in samples} | {UPLOAD: t("images.upload_option")}
+    names = [s["name"] for s in samples] + [UPLOAD, DRAW]
+    titles = {s["name"]: _sample_title(s) for s in samples} | {
+        UPLOAD: t("images.upload_option"), DRAW: t("draw.source_option")}
     choice = st.selectbox(t("images.source"), names, format_func=titles.get, key="img_choice",
                           on_change=_on_choice, bind="query-params", help=t("images.source_help"))
-    if share.linked_once("img_choice") and choice != UPLOAD:
+    if share.linked_once("img_choice") and choice not in (UPLOAD, DRAW):
         _load_sample(choice)  # a sample named in the link (on_change does not fire for it)
     if st.session_state.get("img_choice") == UPLOAD:
         file = st.file_uploader(t("images.upload"), type=UPLOAD_TYPES, key="img",
                                 help=t("images.upload_help", mb=10))
         _handle_upload(file)
+    if st.session_state.get("img_choice") == DRAW:
+        _handle_drawing(drawing.canvas("img_draw", "shapes"))
     err = st.session_state.get("image_error")
     if err is not None:
         st.warning(message_for(err), icon="⚠️")
@@ -123,7 +159,8 @@ def sidebar() -> None:
     if img is not None:
         work = working_image()
         ow, oh = img["orig_size"]
-        titles_now = {s["name"]: _sample_title(s) for s in samples}
+        titles_now = {s["name"]: _sample_title(s) for s in samples} | {
+            DRAW: t("draw.source_option").rstrip("…")}
         st.image(_thumbnail(work, img["serial"]),
                  caption=titles_now.get(img["label"], img["label"]), width="stretch")
         if (work.shape[1], work.shape[0]) != (ow, oh):
@@ -141,8 +178,12 @@ def _thumbnail(work: np.ndarray, serial: int) -> bytes:
     if slot is None or slot[0] != key:
         small = images.resize_to_working(work, THUMB_SIDE)
         u8 = (np.clip(small, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        thumb = Image.fromarray(u8)
+        if max(u8.shape[:2]) < 64:  # a tiny picture (a drawing): big, sharp pixels, not a blur
+            f = THUMB_SIDE // max(u8.shape[:2])
+            thumb = thumb.resize((u8.shape[1] * f, u8.shape[0] * f), Image.NEAREST)
         buf = io.BytesIO()
-        Image.fromarray(u8).save(buf, format="JPEG", quality=90)
+        thumb.save(buf, format="PNG" if max(u8.shape[:2]) < 64 else "JPEG", quality=90)
         slot = (key, buf.getvalue())
         st.session_state["_thumb"] = slot
     return slot[1]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from cnnviz import functional as F
+from cnnviz.lessons import drawing
 from cnnviz.numbers import fmt, fmt_ascii, fmt_factor
 
 __all__ = [
@@ -267,10 +268,11 @@ def axis_report(size: int, kernel: int, stride: int, padding: int, dilation: int
 
 #: Preset names in the order the editor offers them.
 KERNEL_PRESETS: tuple[str, ...] = ("identity", "box", "gaussian", "sharpen", "sobel_x",
-                                   "sobel_y", "laplacian", "outline", "emboss", "random")
+                                   "sobel_y", "laplacian", "outline", "emboss", "random",
+                                   *drawing.STROKE_KERNELS)
 #: Presets that need at least this size to mean anything (an edge detector needs neighbours).
 _MIN_SIZE = {"sharpen": 3, "sobel_x": 2, "sobel_y": 2, "laplacian": 3, "outline": 3,
-             "emboss": 2}
+             "emboss": 2} | dict.fromkeys(drawing.STROKE_KERNELS, drawing.STROKE_MIN_SIZE)
 
 
 def _binomial(n: int) -> np.ndarray:
@@ -293,13 +295,16 @@ def kernel_preset(name: str, size: int = 3, seed: int = 0) -> np.ndarray:
     derivative (``[-1, 0, 1]`` -> ``[-1, -2, 0, 2, 1]``), Gaussian = binomial outer product,
     outline = ``-1`` everywhere and ``n*n - 1`` in the centre, sharpen = 2 x identity minus the
     Gaussian (3x3: the classic ``[[0,-1,0],[-1,5,-1],[0,-1,0]]``), emboss = a signed diagonal
-    ramp plus the identity, random = seeded normal weights rounded to 2 decimals.
+    ramp plus the identity, random = seeded normal weights rounded to 2 decimals; the stroke
+    kernels (横 竖 横折 撇) find the strokes of the drawing lesson (cnnviz.lessons.drawing).
     """
     if name not in KERNEL_PRESETS:
         raise ValueError(f"Unknown kernel preset {name!r}; choose one of {KERNEL_PRESETS}.")
     n = max(int(size), _MIN_SIZE.get(name, 1))
     if not 1 <= n <= MAX_KERNEL:
         raise ValueError(f"Kernel size must be 1..{MAX_KERNEL}, got {size}.")
+    if name in drawing.STROKE_KERNELS:
+        return drawing.stroke_kernel(name, n)
     if name == "identity":
         return _identity(n)
     if name == "box":
