@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnnviz import act_lesson as A
 
@@ -47,3 +49,26 @@ def test_derivative_range_brackets_agree_with_the_curve(name: str) -> None:
 
 def test_sigmoid_derivative_reaches_one_quarter() -> None:
     assert A.PROPERTIES["sigmoid"]["d_range"] == "(0, 1/4]"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(A.NAMES), min_size=2, max_size=7, unique=True),
+       st.floats(0.0, 0.5))
+def test_no_curve_hides_another(names: list[str], alpha: float) -> None:
+    """Where two chosen curves coincide (Leaky ReLU over ReLU for x > 0, ELU over ReLU...),
+    the later one is drawn so that the earlier stays visible: a different dash or width."""
+    from cnnviz.viz import activation as V
+
+    curves = A.curves(names, -6.0, 6.0, alpha)
+    fig = V.curves_figure(curves, names={n: n for n in names},
+                          labels={k: k for k in ("title", "x", "f", "df", "f_panel", "df_panel",
+                                                 "zone", "tangent", "peak")})
+    top = {tr.name: tr for tr in fig.data if tr.name in names}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            fa, fb = curves[a].f, curves[b].f
+            same = np.abs(fa - fb) <= 1e-3 * max(1.0, float(np.ptp(fa)))
+            if same.mean() < 0.05:
+                continue
+            la, lb = top[a].line, top[b].line
+            assert (la.dash or "solid", la.width) != (lb.dash or "solid", lb.width), (a, b)
