@@ -126,8 +126,10 @@ def story_section() -> None:
             colors = V.angle_colors(story.points["original"])
         story_messages(story, labels, gray)
         story_panels(story, labels, colors, s["norm"] == "minmax")
-        st.caption(t("preprocessing.story_readout", share=f"{story.explained_ratio[0]:.0%}",
-                     eps=style.fmt(L.STORY_EPS)))
+        code, params = L.whitened_claim(story)
+        claim = "" if code == "none" else " " + t(f"preprocessing.white_{code}",
+                                                 eps=style.fmt(L.STORY_EPS), **params)
+        st.caption(t("preprocessing.story_share", share=f"{story.explained_ratio[0]:.0%}") + claim)
     explain("why_pca")
     if rgb is not None:
         with guard():
