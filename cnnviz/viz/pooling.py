@@ -306,7 +306,7 @@ def slices_figure(before: np.ndarray, after: np.ndarray, top_titles: Sequence[st
 
 def tolerance_figure(tol: Mapping[str, np.ndarray], shift: int,
                      labels: Mapping[str, str]) -> go.Figure:
-    """Relative change (%, 0..100: see :func:`cnnviz.pool_lesson.relative_change`) of the
+    """Relative change (%, 0..100: see :func:`cnnviz.lessons.pooling.relative_change`) of the
     feature maps and of the pooled maps over shifts 0..3.
 
     labels: ``title``, ``x``, ``y``, ``feature``, ``max``, ``avg``, ``now``.

@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from cnnviz import lesson as L
-from tests.conftest import errors_of, run_page
+from cnnviz.lessons import guided as L
+from tests.helpers import decode, errors_of, run_page
 
 PAGE = "pages/lesson.py"
 #: Controls that carry the student's answer (the others set up the step).
@@ -64,12 +64,11 @@ def test_input_step_hides_the_asked_pixel_until_checked(mode: str) -> None:
     at.button_group(key="lesson_input_mode").set_value(mode).run()
     text = shown_text(at)
     assert "-80" not in text and "−80" not in text
-    assert "-1" not in text.split() or mode != "normalized"
     at.number_input(key="lesson_answer_input").set_value(-80).run()
     at.button(key="lesson_check_input").click().run()
     assert len(at.success) == 1
     if mode == "centred":
-        assert "-80" in shown_text(at)
+        assert "−80" in shown_text(at) or "-80" in shown_text(at)
 
 
 @pytest.mark.parametrize("maps", [1, 2, 3, 4])
@@ -136,11 +135,3 @@ def test_padding_is_drawn_as_the_title_says(padding: int) -> None:
               if s.get("line", {}).get("dash") == "dash"}
     assert dashed == set(zip(*np.nonzero(ring), strict=True))
 
-
-def decode(z):
-    import base64
-    if isinstance(z, dict) and "bdata" in z:
-        shape = [int(s) for s in str(z.get("shape", "")).split(",") if s.strip()]
-        a = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
-        return a.reshape(shape) if shape else a
-    return z

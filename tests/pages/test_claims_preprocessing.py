@@ -8,11 +8,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz import prep_lesson as L
 from cnnviz import preprocess as P
+from cnnviz.lessons import preprocessing as L
 from cnnviz.viz.preprocessing import fmt_matrix
-from tests.test_page_preprocessing import matrices, run, texts
-from ui.prep_controls import N_POINTS
+from tests.pages.test_preprocessing import matrices, run, texts
+from ui.preprocessing.controls import N_POINTS
 
 tenths = st.integers(0, 30).map(lambda k: k / 10)  # the spread sliders: 0.0 .. 3.0, step 0.1
 reachable = st.fixed_dictionaries({

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz import act_lesson as A
+from cnnviz.lessons import activation as A
 
 X = np.linspace(-12.0, 12.0, 24001)
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from cnnviz import images
-from cnnviz import pool_lesson as L
+from cnnviz.lessons import pooling as L
 
 values = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 6), st.integers(1, 6)),
                 elements=st.floats(-50, 50, allow_nan=False))
