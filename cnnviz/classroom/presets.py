@@ -90,7 +90,8 @@ PRESETS: dict[str, list[dict[str, Any]]] = {
          "only": ["act_map_fn", "act_bias"]},
     ],
     "pooling": [
-        {"id": "turn_keeps_3", "title_en": "The turn (横折) keeps its 3", "title_zh": "横折的 3 被保留下来",
+        {"id": "turn_keeps_3", "title_en": "The turn (横折) keeps its 3",
+         "title_zh": "横折的 3 被保留下来",
          "params": {"pool_example": "turn", "pool_window": 3, "pool_stride": 1,
                     "pool_padding": 0},
          "only": ["pool_window", "pool_stride"]},
