@@ -74,14 +74,9 @@ def test_the_checker_sees_the_chinese_case() -> None:
 
 def test_chinese_in_english_text_comes_with_its_gloss() -> None:
     """横折 etc. in English text only as "turn (横折)": an English word, then the characters in
-    parentheses (catalogue texts and the teacher presets' English titles)."""
-    from cnnviz.classroom import presets
-
-    texts = dict(i18n.catalog("en"))
-    texts |= {f"preset.{p['id']}": p["title_en"] for page in presets.PRESETS.values()
-              for p in page}
+    parentheses (every English text, the teacher presets' titles included)."""
     bad = []
-    for k, v in texts.items():
+    for k, v in i18n.catalog("en").items():
         for m in CJK.finditer(v):
             ok = re.search(r"[A-Za-z]+ \($", v[:m.start()]) and v[m.end():].startswith((")", ":"))
             if not ok:
