@@ -22,7 +22,7 @@ from PIL import Image
 
 from cnnviz.images import to_gray
 
-__all__ = ["DATASETS", "Dataset", "load", "make_shapes", "preprocess_for"]
+__all__ = ["DATASETS", "Dataset", "classes", "load", "make_shapes", "preprocess_for"]
 
 DATASETS = ("shapes", "digits")
 SHAPES_SIZE = 16
@@ -31,6 +31,11 @@ _CLASSES = {
     "shapes": (("horizontal", "vertical", "turn", "left-falling"), ("横", "竖", "横折", "撇")),
     "digits": (("0", "1", "2", "3"), ("0", "1", "2", "3")),
 }
+
+
+def classes(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """English and Chinese class names of data set ``name``, in the order of the labels."""
+    return _CLASSES[name]
 
 
 @dataclass

@@ -70,3 +70,22 @@ def has(key: str) -> bool:
 def placeholders(text: str) -> set[str]:
     """Names of the ``{placeholders}`` in a catalogue text."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@cache
+def glossary() -> tuple[dict, ...]:
+    """The glossary: one English and one Chinese term per concept (``id``, ``en``, ``zh``,
+    ``en_match`` (a regular expression for the concept in English text), ``avoid_zh`` (other
+    Chinese translations the catalogue must not use)), read from ``locales/glossary.json``."""
+    data = json.loads((LOCALES_DIR / "glossary.json").read_text(encoding="utf-8"))
+    return tuple(data["terms"])
+
+
+def terms_in(namespace: str) -> list[dict]:
+    """The glossary terms the page whose catalogue namespace is ``namespace`` uses (its
+    English texts name the concept), in glossary order."""
+    import re
+
+    en = " ".join(v for k, v in catalog("en").items() if k.startswith(namespace + "."))
+    return [g for g in glossary() if re.search(g["en_match"], en, re.IGNORECASE)]
+

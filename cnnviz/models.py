@@ -303,17 +303,22 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def save_npz(model: nn.Sequential, spec: dict[str, Any], meta: dict[str, Any] | None = None
-             ) -> bytes:
+def save_npz(model: nn.Sequential, spec: dict[str, Any], meta: dict[str, Any] | None = None,
+             test: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
     """The weights as ``.npz`` bytes, keyed like PyTorch's ``state_dict`` (``"0.weight"``...).
 
-    Two extra string entries start with ``_``: ``_spec`` (the architecture as JSON) and
-    ``_meta`` (training settings and results as JSON), so a file explains itself.
+    Extra entries start with ``_``: ``_spec`` (the architecture as JSON) and ``_meta``
+    (training settings and results as JSON), so a file explains itself; given ``test``
+    (pictures ``(N, C, H, W)`` and labels ``(N,)``), also ``_x_test`` / ``_y_test``, so the
+    exported script can measure its accuracy on the very test set cnnviz used.
     """
     buf = io.BytesIO()
     arrays = dict(model.state_dict())
     arrays["_spec"] = np.array(json.dumps(normalize_spec(spec), sort_keys=True))
     arrays["_meta"] = np.array(json.dumps(meta or {}, sort_keys=True, default=str))
+    if test is not None:
+        arrays["_x_test"] = np.asarray(test[0], dtype=np.float32)
+        arrays["_y_test"] = np.asarray(test[1], dtype=np.int64)
     np.savez_compressed(buf, **arrays)
     return buf.getvalue()
 
@@ -333,31 +338,64 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return " x ".join(str(s) for s in shape)
 
 
-def pytorch_code(spec: dict[str, Any], train: dict[str, Any] | None = None) -> str:
-    """The same network (and, given ``train``, its optimizer) as runnable PyTorch code.
+#: What each data set is, in words, for the exported script's docstring.
+_DATA_WORDS = {
+    "shapes": "four Chinese brush strokes drawn at random places, lengths and slants",
+    "digits": "handwritten digits 0-3 (UCI optical digits, CC BY 4.0), 8x8 cells",
+}
+#: The settings of a run the exported script repeats (from the run, never from the sliders).
+EXPORTED_SETTINGS = ("optimizer", "lr", "batch_size", "epochs", "seed")
 
-    Layer indices match :func:`build`, so ``model.load_state_dict`` accepts the weights saved by
-    :func:`save_npz` unchanged.
+
+def pytorch_code(spec: dict[str, Any], train: dict[str, Any] | None = None,
+                 final: dict[str, Any] | None = None) -> str:
+    """A small runnable PyTorch script for the net: it loads the weights downloaded with it
+    (:func:`save_npz`, same layer indices), names the classes in output order, classifies the
+    saved test set (printing accuracy per class) or the pictures given on the command line,
+    and records the run's real training settings (``train``) and, given ``final``, the test
+    accuracy cnnviz measured.
     """
     spec = normalize_spec(spec)
     rows = layer_table(spec)[1:]
     c, h, w = input_shape(spec["dataset"])
+    en, zh = datasets.classes(spec["dataset"])
+    settings = {"dataset": spec["dataset"], "activation": spec["activation"]}
+    settings |= {k: (train or {})[k] for k in EXPORTED_SETTINGS if k in (train or {})}
+    acc = (final or {}).get("test_acc")
+    classes = ", ".join(f"{i} = {a} ({b})" if a != b else f"{i} = {a}"
+                        for i, (a, b) in enumerate(zip(en, zh, strict=True)))
     lines = [
-        '"""A CNN exported from cnnviz (the trainer page), as PyTorch code.',
+        '"""A CNN trained in cnnviz (the trainer page), as a small runnable PyTorch script.',
         "",
-        f"Data set: {spec['dataset']} - gray {h}x{w} images, bright strokes on black, values in",
-        "[0, 1], input shape (N, 1, H, W); 4 classes.",
+        "Put it next to the weights file downloaded with it (cnnviz_weights.npz), then:",
+        "",
+        "    python cnnviz_model.py               # classify the saved test set, print accuracy",
+        "    python cnnviz_model.py picture.png   # classify your own picture(s)",
+        "",
+        f"Data: {_DATA_WORDS[spec['dataset']]}; gray {h}x{w} pictures, bright on black, values",
+        f"in [0, 1]; input shape (N, {c}, {h}, {w}).",
+        f"Classes, in the order of the {N_CLASSES} outputs: {classes}.",
         '"""',
+        "",
+        "import sys",
+        "from pathlib import Path",
         "",
         "import numpy as np",
         "import torch",
         "from torch import nn",
         "",
+        f"CLASSES = {list(en)!r}",
+        f"CLASSES_ZH = {list(zh)!r}",
+        "# The settings this network was trained with in cnnviz:",
+        f"SETTINGS = {settings!r}",
+        "# Its accuracy on the test set in cnnviz (this script should print the same):",
+        f"CNNVIZ_TEST_ACCURACY = {acc!r}",
+        f"INPUT_SHAPE = ({c}, {h}, {w})",
+        "",
         "model = nn.Sequential(",
     ]
     channels = c
     blocks = iter(spec["blocks"])
-    block = None
     for i, row in enumerate(rows):
         kind = row["kind"]
         if kind == "Conv2d":
@@ -384,22 +422,78 @@ def pytorch_code(spec: dict[str, Any], train: dict[str, Any] | None = None) -> s
         ")",
         f"# {total:,} parameters in total",
         "",
-        "# Load the weights trained in cnnviz (the .npz from the download button):",
-        'saved = np.load("cnnviz_weights.npz")',
-        "model.load_state_dict(",
-        "    {k: torch.from_numpy(saved[k]) for k in saved.files if not k.startswith('_')}",
-        ")",
-        "model.eval()",
         "",
-        f"x = torch.zeros(1, {c}, {h}, {w})  # one picture, prepared like the training data",
-        "probs = torch.softmax(model(x), dim=1)  # 4 class probabilities",
+        "def load(path=None):",
+        '    """Put the weights trained in cnnviz into the model; returns the whole file."""',
+        "    saved = np.load(path or Path(__file__).with_name('cnnviz_weights.npz'))",
+        "    model.load_state_dict(",
+        "        {k: torch.from_numpy(saved[k]) for k in saved.files if not k.startswith('_')})",
+        "    model.eval()",
+        "    return saved",
+        "",
+        "",
+        "def classify(x):",
+        '    """Class probabilities, shape (N, 4), for pictures x of shape (N, *INPUT_SHAPE)."""',
+        "    with torch.no_grad():",
+        "        return torch.softmax(model(torch.as_tensor(x, dtype=torch.float32)), dim=1)",
+        "",
+        "",
+        "def prepare(path):",
+        '    """A picture file as the network expects it: gray, bright strokes on black (inverted',
+        "    when the background is light), contrast stretched to [0, 1], padded to a square and",
+        '    shrunk to the input size (roughly what cnnviz does; needs Pillow)."""',
+        "    from PIL import Image",
+        "",
+        "    g = np.asarray(Image.open(path).convert('L'), dtype=np.float32) / 255",
+        "    if np.median(g) > 0.5:",
+        "        g = 1 - g",
+        "    g = (g - g.min()) / max(float(g.max() - g.min()), 1e-6)",
+        "    side = max(g.shape)",
+        "    sq = np.zeros((side, side), np.float32)",
+        "    top, left = (side - g.shape[0]) // 2, (side - g.shape[1]) // 2",
+        "    sq[top:top + g.shape[0], left:left + g.shape[1]] = g",
+        "    img = Image.fromarray((sq * 255).astype(np.uint8)).resize(INPUT_SHAPE[:0:-1],",
+        "                                                             Image.BOX)",
+        "    return (np.asarray(img, dtype=np.float32) / 255).reshape(1, *INPUT_SHAPE)",
+        "",
+        "",
     ]
-    if train:
-        lines += ["", "# Train it the same way:", _torch_optimizer(train),
-                  "loss_fn = nn.CrossEntropyLoss()",
-                  f"# {train.get('epochs', 1)} epochs of mini-batches of "
-                  f"{train.get('batch_size', 32)}, shuffled each epoch:",
-                  "# optimizer.zero_grad(); loss_fn(model(xb), yb).backward(); optimizer.step()"]
+    lines += [
+        "def make_optimizer():",
+        '    """The optimizer of the training run in cnnviz, to train it again the same way:',
+        f"    {settings.get('epochs', '?')} epochs of mini-batches of "
+        f"{settings.get('batch_size', '?')}, shuffled each epoch, cross-entropy loss",
+        "    (optimizer.zero_grad(); loss.backward(); optimizer.step() per batch).\"\"\"",
+        f"    return {_torch_optimizer(train or {}).split(' = ', 1)[1]}",
+        "",
+        "",
+        "def main(paths):",
+        "    saved = load()",
+        "    print(f'cnnviz network: {sum(p.numel() for p in model.parameters()):,} parameters, '",
+        "          f'trained with {SETTINGS}')",
+        "    if paths:",
+        "        for path in paths:",
+        "            probs = classify(prepare(path))[0]",
+        "            k = int(probs.argmax())",
+        "            print(f'{path}: {CLASSES[k]} ({CLASSES_ZH[k]}), p = {float(probs[k]):.3f}')",
+        "            for name, p in zip(CLASSES, probs.tolist()):",
+        "                print(f'    {name:>14}: {p:.3f}')",
+        "        return",
+        "    if '_x_test' not in saved.files:",
+        "        sys.exit('This weights file has no test set: give a picture file instead.')",
+        "    x, y = saved['_x_test'], saved['_y_test']",
+        "    pred = classify(x).argmax(dim=1).numpy()",
+        "    print(f'test set: {len(y)} pictures, accuracy {np.mean(pred == y):.4f} '",
+        "          f'(in cnnviz: {CNNVIZ_TEST_ACCURACY})')",
+        "    for k, name in enumerate(CLASSES):",
+        "        mine = y == k",
+        "        print(f'    class {k} {name} ({CLASSES_ZH[k]}): {np.mean(pred[mine] == k):.3f} '",
+        "              f'of {int(mine.sum())}')",
+        "",
+        "",
+        "if __name__ == '__main__':",
+        "    main(sys.argv[1:])",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -16,11 +16,11 @@ from ui.page import header, why
 from ui.widgets import labeller
 
 STAGES = [
-    ("INPUT", "pages/preprocessing.py", "home.stage_input"),
-    ("CONV", "pages/convolution.py", "home.stage_conv"),
-    ("RELU", "pages/activation.py", "home.stage_relu"),
-    ("POOL", "pages/pooling.py", "home.stage_pool"),
-    ("FC", "pages/trainer.py", "home.stage_fc"),
+    ("input", "pages/preprocessing.py", "home.stage_input"),
+    ("conv", "pages/convolution.py", "home.stage_conv"),
+    ("relu", "pages/activation.py", "home.stage_relu"),
+    ("pool", "pages/pooling.py", "home.stage_pool"),
+    ("fc", "pages/trainer.py", "home.stage_fc"),
 ]
 
 
@@ -32,10 +32,10 @@ def pipeline_section() -> None:
     h, w = maps["input"].shape
     ph, pw = maps["pool"].shape
     panels = [
-        (maps["input"], f"INPUT {h}×{w}×1", False),
-        (maps["conv"], f"CONV {h}×{w}×1", True),
-        (maps["relu"], f"RELU {h}×{w}×1", False),
-        (maps["pool"], f"POOL {ph}×{pw}×1", False),
+        (maps["input"], f"{t('home.tile_input')} {h}×{w}×1", False),
+        (maps["conv"], f"{t('home.tile_conv')} {h}×{w}×1", True),
+        (maps["relu"], f"{t('home.tile_relu')} {h}×{w}×1", False),
+        (maps["pool"], f"{t('home.tile_pool')} {ph}×{pw}×1", False),
     ]
     st.plotly_chart(cache.figure(figures.maps_row_figure, panels, height=280,
                                   hover_label=t("common.value")),
@@ -43,7 +43,7 @@ def pipeline_section() -> None:
     cols = st.columns(len(STAGES))
     for col, (name, page, key) in zip(cols, STAGES, strict=True):
         with col.container(border=True):
-            st.markdown(f"**{name}**")
+            st.markdown(f"**{t(f'home.tile_{name}')}**")
             st.caption(t(key, n=ph * pw))
             try:
                 st.page_link(page, label=t(f"{key}_link"), icon=":material/arrow_forward:")

@@ -15,7 +15,7 @@ from cnnviz.viz import figures, style
 from cnnviz.viz import preprocessing as prep_figs
 from ui import cache, image_input
 from ui.errors import guard
-from ui.lang import t
+from ui.lang import current, t
 from ui.page import header
 from ui.preprocessing.controls import PAIRS, choice, story_controls
 
@@ -99,8 +99,11 @@ def story_section() -> None:
             colors = prep_figs.angle_colors(story.points["original"])
         story_messages(story, labels, gray)
         story_panels(story, labels, colors, s["norm"] == "minmax")
-        st.caption(t("preprocessing.story_readout", share=f"{story.explained_ratio[0]:.0%}",
-                     eps=style.fmt(prep_math.STORY_EPS)))
+        code, params = prep_math.whitened_claim(story)
+        claim = "" if code == "none" else t(f"preprocessing.white_{code}",
+                                            eps=style.fmt(prep_math.STORY_EPS), **params)
+        claim = (" " if claim and current() == "en" else "") + claim
+        st.caption(t("preprocessing.story_share", share=f"{story.explained_ratio[0]:.0%}") + claim)
     explain("why_pca")
     if rgb is not None:
         with guard():

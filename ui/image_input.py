@@ -35,6 +35,9 @@ from ui.lang import current, t
 
 UPLOAD = "__upload__"
 DRAW = "__draw__"
+#: Session flag: the link that opened this session chose "my own picture" (a link cannot carry
+#: the picture itself), so the sidebar says so until a picture is uploaded.
+LINKED_UPLOAD = "_img_linked_upload"
 WORK_SIZES = [64, 128, 256, 512, 1024]
 DEFAULT_WORK_SIZE = 256
 #: The largest side we keep in memory per user; every working size fits below it.
@@ -142,9 +145,16 @@ def sidebar() -> None:
         UPLOAD: t("images.upload_option"), DRAW: t("draw.source_option")}
     choice = st.selectbox(t("images.source"), names, format_func=titles.get, key="img_choice",
                           on_change=_on_choice, bind="query-params", help=t("images.source_help"))
-    if share.linked_once("img_choice") and choice not in (UPLOAD, DRAW):
-        _load_sample(choice)  # a sample named in the link (on_change does not fire for it)
+    if share.linked_once("img_choice"):
+        if choice == UPLOAD:
+            st.session_state[LINKED_UPLOAD] = True  # the link's owner used their own picture
+        elif choice != DRAW:
+            _load_sample(choice)  # a sample named in the link (on_change does not fire for it)
     if st.session_state.get("img_choice") == UPLOAD:
+        if st.session_state.get(LINKED_UPLOAD) and st.session_state.get("_upload_id") is None:
+            img = st.session_state.get("image") or {}
+            shown = {s["name"]: _sample_title(s) for s in samples}.get(img.get("label"), "")
+            st.info(t("images.linked_upload", sample=shown), icon=":material/upload:")
         file = st.file_uploader(t("images.upload"), type=UPLOAD_TYPES, key="img",
                                 help=t("images.upload_help", mb=10))
         _handle_upload(file)

@@ -44,20 +44,19 @@ INITS: tuple[str, ...] = ("matched", "he", "xavier")
 #: maths notation, the same in every language. ``alpha`` stands for the Leaky ReLU slope.
 PROPERTIES: dict[str, dict[str, Any]] = {
     "sigmoid": {"formula": "1 / (1 + e⁻ˣ)", "range": "(0, 1)", "d_range": "(0, 1/4]",
-                "f_bounds": (0.0, 1.0), "df_bounds": (0.0, 0.25), "zero_centred": "no"},
+                "f_bounds": (0.0, 1.0), "df_bounds": (0.0, 0.25)},
     "tanh": {"formula": "(eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)", "range": "(−1, 1)", "d_range": "(0, 1]",
-             "f_bounds": (-1.0, 1.0), "df_bounds": (0.0, 1.0), "zero_centred": "yes"},
+             "f_bounds": (-1.0, 1.0), "df_bounds": (0.0, 1.0)},
     "relu": {"formula": "max(0, x)", "range": "[0, ∞)", "d_range": "{0, 1}",
-             "f_bounds": (0.0, np.inf), "df_bounds": (0.0, 1.0), "zero_centred": "no"},
+             "f_bounds": (0.0, np.inf), "df_bounds": (0.0, 1.0)},
     "leaky_relu": {"formula": "max(αx, x)", "range": "(−∞, ∞)", "d_range": "{α, 1}",
-                   "f_bounds": (-np.inf, np.inf), "df_bounds": ("alpha", 1.0),
-                   "zero_centred": "nearly"},
+                   "f_bounds": (-np.inf, np.inf), "df_bounds": ("alpha", 1.0)},
     "elu": {"formula": "x (x > 0);  eˣ − 1 (x ≤ 0)", "range": "(−1, ∞)", "d_range": "(0, 1]",
-            "f_bounds": (-1.0, np.inf), "df_bounds": (0.0, 1.0), "zero_centred": "nearly"},
+            "f_bounds": (-1.0, np.inf), "df_bounds": (0.0, 1.0)},
     "softplus": {"formula": "ln(1 + eˣ)", "range": "(0, ∞)", "d_range": "(0, 1)",
-                 "f_bounds": (0.0, np.inf), "df_bounds": (0.0, 1.0), "zero_centred": "no"},
+                 "f_bounds": (0.0, np.inf), "df_bounds": (0.0, 1.0)},
     "gelu": {"formula": "x · Φ(x)", "range": "≈ [−0.17, ∞)", "d_range": "≈ [−0.13, 1.13]",
-             "f_bounds": (-0.170, np.inf), "df_bounds": (-0.129, 1.129), "zero_centred": "no"},
+             "f_bounds": (-0.170, np.inf), "df_bounds": (-0.129, 1.129)},
 }
 
 
@@ -86,6 +85,21 @@ def forward_and_derivative(
     _check_name(name)
     out, cache = F.activation_forward(x, name, negative_slope=alpha)
     return out, F.activation_backward(np.ones_like(out), cache)
+
+
+def zero_centred(name: str) -> str:
+    """The table's "zero-centred?" answer, read off the engine's own curve on [-12, 12]:
+    ``"yes"`` for an odd function (outputs balanced around 0), ``"no"`` when it never goes
+    below 0, ``"nearly"`` when it has a (small) negative side, as Leaky ReLU, ELU and GELU."""
+    x = np.linspace(-12.0, 12.0, 2401)
+    f, _ = forward_and_derivative(x, name)
+    if np.allclose(f[::-1], -f, atol=1e-6):
+        return "yes"
+    return "no" if float(f.min()) >= 0.0 else "nearly"
+
+
+for _name, _props in PROPERTIES.items():
+    _props["zero_centred"] = zero_centred(_name)
 
 
 @dataclass(frozen=True)

@@ -244,14 +244,17 @@ def shifted_pair(img: np.ndarray, shift: int, direction: str = "right"
 
 
 def relative_change(a: np.ndarray, b: np.ndarray) -> float:
-    """``sum |a - b| / sum |a|``: 0 when nothing changed; 0 as well for two all-zero maps."""
+    """``sum |a - b| / (sum |a| + sum |b|)``: a share between 0 and 1 a class can read.
+
+    0 = identical; 1 = nothing in common (every value that is not 0 in one map is 0 in the
+    other, as when a thin stroke moved completely off the places it covered). By the triangle
+    inequality ``|a - b| <= |a| + |b|``, so it never exceeds 1; two all-zero maps give 0.
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    den = float(np.abs(a).sum())
     num = float(np.abs(a - b).sum())
-    if den == 0.0:
-        return 0.0 if num == 0.0 else float("inf")
-    return num / den
+    den = float(np.abs(a).sum() + np.abs(b).sum())
+    return 0.0 if den == 0.0 else min(1.0, num / den)
 
 
 def tolerance(gray: np.ndarray, names: list[str] | tuple[str, ...], window: int, stride: int,

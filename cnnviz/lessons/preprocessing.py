@@ -20,6 +20,7 @@ Every number here comes from :mod:`cnnviz.preprocess`; results are float64 and n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.signal import fftconvolve
@@ -43,6 +44,7 @@ __all__ = [
     "loss_grid",
     "pixel_story",
     "story",
+    "whitened_claim",
     "zca",
     "zca_digits",
     "zca_picture",
@@ -139,6 +141,27 @@ def story(X: np.ndarray, method: str = "minmax", eps: float = STORY_EPS) -> Stor
         rank=rank,
         constant=nrm.constant,
     )
+
+
+def whitened_claim(story: Story, tol: float = 5e-3) -> tuple[str, dict[str, Any]]:
+    """What may be said about the whitened covariance the page prints, as a claim code and its
+    parameters (the page turns them into a sentence):
+
+    - ``"identity"``: every direction carries variance, so whitening made the covariance ``I``
+      (each entry within ``tol`` of it, so it prints as 1.00 / 0.00).
+    - ``"partial"``: only ``kept`` of ``dims`` directions carry variance (the points lie on a
+      line); the covariance is ``diag`` (e.g. ``"diag(1, 0)"``), not the identity.
+    - ``"none"``: all points are equal; nothing to say (the page warns instead).
+    """
+    if story.degenerate:
+        return "none", {}
+    cov = np.asarray(story.covs["whitened"], dtype=np.float64)
+    d = story.dims
+    if story.rank == d and np.allclose(cov, np.eye(d), atol=tol, rtol=0):
+        return "identity", {}
+    diag = np.round(np.diag(cov)).astype(int)
+    return "partial", {"kept": int(story.rank), "dims": d,
+                       "diag": "diag(" + ", ".join(str(v) for v in diag) + ")"}
 
 
 def axes_segments(X: np.ndarray, n_std: float = 2.0) -> np.ndarray:

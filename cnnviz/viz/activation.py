@@ -32,6 +32,29 @@ def _rgba(color: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
+F_DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
+D_DASHES = ("dash", "dot", "dashdot", "longdash", "solid")
+#: Two curves "coincide" where they differ by less than this share of the curve's height, and
+#: "overlap" when they coincide on at least OVERLAP_SHARE of the grid.
+SAME_TOL, OVERLAP_SHARE = 1e-3, 0.05
+
+
+def _dashes(ys: Mapping[str, np.ndarray], styles: tuple[str, ...]) -> dict[str, str]:
+    """A line style per curve such that a curve drawn over an earlier one where they coincide
+    (Leaky ReLU over ReLU for x > 0) is broken and lets the earlier one show through."""
+    out: dict[str, str] = {}
+    for name, y in ys.items():
+        y = np.asarray(y, dtype=np.float64)
+        taken = set()
+        for other, style_ in out.items():
+            z = np.asarray(ys[other], dtype=np.float64)
+            tol = SAME_TOL * max(1.0, float(np.nanmax(z) - np.nanmin(z)) if z.size else 1.0)
+            if y.shape == z.shape and np.mean(np.abs(y - z) <= tol) >= OVERLAP_SHARE:
+                taken.add(style_)
+        out[name] = next((d for d in styles if d not in taken), styles[-1])
+    return out
+
+
 def curves_figure(
     curves: Mapping[str, Curve],
     *,
@@ -62,20 +85,22 @@ def curves_figure(
     f_lab, d_lab = labels["f"], labels["df"]
     hover_f = f"x = %{{x:.4g}}<br>{f_lab} = %{{y:.6g}}<br>{d_lab} = %{{customdata:.6g}}"
     hover_d = f"x = %{{x:.4g}}<br>{f_lab} = %{{customdata:.6g}}<br>{d_lab} = %{{y:.6g}}"
+    f_dash = _dashes({n: c.f for n, c in curves.items()}, F_DASHES)
+    d_dash = _dashes({n: c.df for n, c in curves.items()}, D_DASHES)
     for name, c in curves.items():
         color = style.ACTIVATION_COLORS[name]
         # float32 halves what every rerun sends; 7 significant digits are plenty on hover
         x, f, df = (np.asarray(a, dtype=np.float32) for a in (c.x, c.f, c.df))
         fig.add_trace(go.Scatter(
             x=x, y=f, customdata=df, mode="lines", name=names[name], legendgroup=name,
-            line={"color": color, "width": LINE},
+            line={"color": color, "width": LINE, "dash": f_dash[name]},
             hovertemplate=f"<b>{names[name]}</b><br>{hover_f}<extra></extra>",
         ), row=1, col=1)
         if derivative:
             fig.add_trace(go.Scatter(
                 x=x, y=df, customdata=f, mode="lines", name=f"{names[name]} ′",
                 legendgroup=name, showlegend=False,
-                line={"color": color, "width": LINE, "dash": "dash"},
+                line={"color": color, "width": LINE, "dash": d_dash[name]},
                 hovertemplate=f"<b>{names[name]}</b><br>{hover_d}<extra></extra>",
             ), row=2, col=1)
     x_all = next(iter(curves.values())).x if curves else np.array([-1.0, 1.0])

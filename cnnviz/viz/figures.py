@@ -171,6 +171,10 @@ def _range(v: np.ndarray, signed: bool, limit: float | None) -> tuple[float, flo
 
 
 # ---- builders ---------------------------------------------------------------------------------
+#: Pixel values: dark gray (smallest) to white (largest), light enough for black numbers.
+PICTURE_SCALE = [[0.0, "#767676"], [1.0, "#ffffff"]]
+
+
 def grid_figure(
     values: np.ndarray,
     *,
@@ -182,6 +186,8 @@ def grid_figure(
     text: bool | None = None,
     hover_label: str = "value",
     cell_px: int = 46,
+    picture: bool = False,
+    hidden: Sequence[tuple[int, int]] = (),
 ) -> go.Figure:
     """A small numeric grid: every cell coloured and (when small) its value printed.
 
@@ -191,43 +197,54 @@ def grid_figure(
     signed : diverging scale when True, grayscale when False, chosen from the data when None.
     highlight : rectangles ``(row, col, height, width)`` drawn in the highlight colour.
     padding : width of a border of zero padding already included in ``values``; those cells are
-        drawn in the padding colour so the border of zeros is visible.
+        left out of the colour scale and drawn in the padding colour with a dashed outline, so
+        they never look like a pixel of the picture.
+    picture : pixel values: brighter = larger (as a photo), instead of the light "ink" scale.
+    hidden : cells ``(row, col)`` whose value is a question's answer: drawn blank with "?".
     """
     v = np.asarray(values, dtype=np.float64)
     h, w = v.shape
+    labels = [[style.fmt(x) for x in row] for row in v.tolist()]
+    for r, c in hidden:
+        labels[r][c] = "?"
+    pad_mask = np.zeros((h, w), dtype=bool)
+    if padding > 0:
+        pad_mask[:padding, :] = pad_mask[-padding:, :] = True
+        pad_mask[:, :padding] = pad_mask[:, -padding:] = True
+    inside = v[~pad_mask] if pad_mask.any() else v
     signed = style.is_signed(v) if signed is None else signed
     text = (h * w <= MAX_TEXT_CELLS) if text is None else text
     if signed:
-        lim = limit or style.signed_limit(v)
+        lim = limit or style.signed_limit(inside)
         zmin, zmax, scale = -lim, lim, style.DIVERGING
     else:
-        zmin = 0.0 if limit else float(np.nanmin(v)) if v.size else 0.0
-        zmax = float(limit) if limit else float(np.nanmax(v)) if v.size else 1.0
+        zmin = 0.0 if limit else float(np.nanmin(inside)) if inside.size else 0.0
+        zmax = float(limit) if limit else float(np.nanmax(inside)) if inside.size else 1.0
         if zmax <= zmin:
             zmax = zmin + 1.0
-        # light grays so printed numbers stay readable: map to white..mid-gray reversed
-        scale = [[0.0, "#ffffff"], [1.0, "#8c8c8c"]]
+        # grays light enough that the printed numbers stay readable
+        scale = PICTURE_SCALE if picture else [[0.0, "#ffffff"], [1.0, "#8c8c8c"]]
+    z = v.copy()
+    z[pad_mask] = np.nan  # padding is drawn by its own shapes below, not by the scale
+    for r, c in hidden:
+        z[r, c] = np.nan
     trace: dict[str, Any] = {
-        "type": "heatmap", "z": typed_array(v, "f8"), "zmin": zmin, "zmax": zmax,
+        "type": "heatmap", "z": typed_array(z, "f8"), "zmin": zmin, "zmax": zmax,
         "colorscale": scale, "showscale": False, "xgap": 1, "ygap": 1,
         "hovertemplate": f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z}}<extra></extra>",
     }
     if text and v.size:
-        trace.update(text=[[style.fmt(x) for x in row] for row in v.tolist()],
-                     texttemplate="%{text}",
+        trace.update(text=labels, texttemplate="%{text}",
                      textfont={"size": style.CELL_FONT_SIZE, "color": "#111111"})
     shapes = []
     if padding > 0:
-        mask = np.zeros_like(v, dtype=bool)
-        mask[:padding, :] = mask[-padding:, :] = True
-        mask[:, :padding] = mask[:, -padding:] = True
-        rows, cols = np.nonzero(mask)
+        rows, cols = np.nonzero(pad_mask)
         shapes += [
-            {"type": "rect", "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5, "y1": r + 0.5,
-             "line": {"width": 0}, "fillcolor": style.PADDING_COLOR, "layer": "below"}
+            {"type": "rect", "x0": c - 0.45, "x1": c + 0.45, "y0": r - 0.45, "y1": r + 0.45,
+             "line": {"width": 1.5, "dash": "dash", "color": "#777777"},
+             "fillcolor": style.PADDING_COLOR, "layer": "below"}
             for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
         ]
-        trace["opacity"] = 1.0
     shapes += [_rect(*box) for box in highlight]
     layout = layout_dict(title, min(560, max(140, cell_px * h + (60 if title else 20))))
     layout.update(

@@ -290,7 +290,8 @@ def slices_figure(before: np.ndarray, after: np.ndarray, top_titles: Sequence[st
 
 def tolerance_figure(tol: Mapping[str, np.ndarray], shift: int,
                      labels: Mapping[str, str]) -> go.Figure:
-    """Relative change (%) of the feature maps and of the pooled maps over shifts 0..3.
+    """Relative change (%, 0..100: see :func:`cnnviz.lessons.pooling.relative_change`) of the
+    feature maps and of the pooled maps over shifts 0..3.
 
     labels: ``title``, ``x``, ``y``, ``feature``, ``max``, ``avg``, ``now``.
     """
@@ -307,8 +308,8 @@ def tolerance_figure(tol: Mapping[str, np.ndarray], shift: int,
                   annotation_text=labels["now"], annotation_position="top")
     fig.update_xaxes(title=labels["x"], tickvals=list(tol["shifts"]), showgrid=True,
                      gridcolor="#eeeeee")
-    fig.update_yaxes(title=labels["y"], ticksuffix="%", rangemode="tozero", showgrid=True,
-                     gridcolor="#eeeeee")
+    fig.update_yaxes(title=labels["y"], ticksuffix="%", range=[0, 105],
+                     tickvals=[0, 25, 50, 75, 100], showgrid=True, gridcolor="#eeeeee")
     figures.base_layout(fig, labels["title"], height=380)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 60})
     return fig

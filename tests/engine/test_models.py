@@ -194,13 +194,14 @@ def test_pytorch_code_is_the_same_network(spec, tmp_path, monkeypatch):
                                       "batch_size": 16})
     monkeypatch.chdir(tmp_path)
     scope: dict = {}
-    exec(compile(code, "cnnviz_model.py", "exec"), scope)  # loads the weights itself
+    exec(compile(code, "cnnviz_model.py", "exec"), scope)
+    scope["load"]("cnnviz_weights.npz")
     x = np.random.default_rng(2).random((5, *models.input_shape(spec["dataset"])), np.float32)
     with torch.no_grad():
         theirs = scope["model"](torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(theirs, model.forward(x), rtol=1e-4, atol=1e-5)
-    assert isinstance(scope["optimizer"], torch.optim.Adam)
-    assert scope["probs"].shape == (1, 4)
+    assert isinstance(scope["make_optimizer"](), torch.optim.Adam)
+    assert scope["classify"](x).shape == (5, 4)
 
 
 def test_pytorch_code_mentions_optimizer_and_shapes():
@@ -208,7 +209,7 @@ def test_pytorch_code_mentions_optimizer_and_shapes():
     assert "torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)" in code
     assert "nn.Linear(256, 4)" in code and "-> 8 x 8 x 8" in code
     plain = models.pytorch_code(models.DEFAULT_SPEC, {"optimizer": "sgd", "lr": 0.2})
-    assert "lr=0.2)" in plain and "momentum" not in plain.split("optimizer =")[1]
+    assert "lr=0.2)" in plain and "momentum" not in plain.split("def make_optimizer")[1]
 
 
 def test_every_layer_kind_is_in_the_table():

@@ -186,14 +186,6 @@ def test_shifted_pair_moves_real_content():
         pool_math.shifted_pair(img, pool_math.MAX_SHIFT + 1)
 
 
-def test_relative_change():
-    a = np.array([1.0, 2.0, 3.0])
-    assert pool_math.relative_change(a, a) == 0
-    assert pool_math.relative_change(a, a * 2) == pytest.approx(1.0)
-    assert pool_math.relative_change(np.zeros(3), np.zeros(3)) == 0
-    assert pool_math.relative_change(np.zeros(3), a) == float("inf")
-
-
 def test_pooling_tolerates_small_shifts_of_a_real_pattern():
     # a few 横折 strokes: a 1-pixel shift changes the edge maps a lot, the pooled maps less
     from cnnviz.lessons import overview

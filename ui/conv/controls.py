@@ -98,6 +98,37 @@ def _on_resize() -> None:
     s["ver"] += 1
 
 
+def bounded_number(where, label: str, lo: int, hi: int, value: int, key: str,
+                   notes: list[str] | None = None, **kw) -> int:
+    """A whole-number box whose value is always the one the page computes with.
+
+    The box has no browser-side limits on purpose: with them, typing 5 where 4 is the most
+    leaves "5" in the box while the page keeps using the last accepted value. Instead a value
+    out of range (typed, or from a link) is set to the nearest allowed one before the box is
+    drawn, and one sentence says so (appended to ``notes`` when given, so a row of narrow
+    boxes can show it at full width under the row).
+    """
+    typed = st.session_state.get(key)
+    clamped = None
+    if isinstance(typed, int | float) and not lo <= typed <= hi:
+        clamped = int(min(max(typed, lo), hi))
+        st.session_state[key] = clamped
+    out = int(where.number_input(label, value=value, step=1, key=key, **kw))
+    if clamped is not None:
+        text = t("conv.clamped", name=label, typed=numbers.fmt(typed), lo=lo, hi=hi,
+                 used=clamped)
+        if notes is None:
+            where.warning(text, icon="⚠️")
+        else:
+            notes.append(text)
+    return out
+
+
+def show_notes(notes: list[str]) -> None:
+    for text in notes:
+        st.warning(text, icon="⚠️")
+
+
 def slide_controls() -> dict[str, Any]:
     """Example, speed, stride / padding / dilation, and the editable grid and kernel."""
     s = _slide_state()
@@ -110,12 +141,14 @@ def slide_controls() -> dict[str, Any]:
                              format_func=labeller("conv.speed_"), bind="query-params",
                              help=t("conv.speed_help"))
     # value= is what a fresh session shows (the article's example), so a link can leave it out
-    stride = c3.number_input(t("conv.stride"), 0, 4, 1, key="conv_stride", bind="query-params",
-                             help=t("conv.stride_help"))
-    padding = c4.number_input(t("conv.padding"), 0, 3, 0, key="conv_padding",
-                              bind="query-params", help=t("conv.padding_help"))
-    dilation = c5.number_input(t("conv.dilation"), 1, 3, 1, key="conv_dilation",
-                               bind="query-params", help=t("conv.dilation_help"))
+    notes: list[str] = []
+    stride = bounded_number(c3, t("conv.stride"), 0, 4, 1, key="conv_stride", notes=notes,
+                            bind="query-params", help=t("conv.stride_help"))
+    padding = bounded_number(c4, t("conv.padding"), 0, 3, 0, key="conv_padding", notes=notes,
+                             bind="query-params", help=t("conv.padding_help"))
+    dilation = bounded_number(c5, t("conv.dilation"), 1, 3, 1, key="conv_dilation",
+                              notes=notes, bind="query-params", help=t("conv.dilation_help"))
+    show_notes(notes)
     _from_link(s)
     with st.expander(t("conv.edit_title")):
         st.caption(t("conv.edit_intro"))
@@ -162,10 +195,10 @@ def rgb_controls() -> dict[str, Any]:
     follow = c2.selectbox(t("conv.rgb_follow"), list(range(int(k))), key="conv_rgb_follow",
                           format_func=lambda i: t("conv.kernel_n", n=i + 1),
                           bind="query-params", help=t("conv.rgb_follow_help"))
-    stride = c3.number_input(t("conv.stride"), 1, 2, 2, key="conv_rgb_stride", bind="query-params",
-                             help=t("conv.stride_jump_help"))
-    padding = c4.number_input(t("conv.padding"), 0, 1, 1, key="conv_rgb_padding",
-                              bind="query-params", help=t("conv.padding_help"))
+    stride = bounded_number(c3, t("conv.stride"), 1, 2, 2, key="conv_rgb_stride",
+                            bind="query-params", help=t("conv.stride_jump_help"))
+    padding = bounded_number(c4, t("conv.padding"), 0, 1, 1, key="conv_rgb_padding",
+                             bind="query-params", help=t("conv.padding_help"))
     seed = c5.number_input(t("conv.rgb_seed"), 0, 999, 0, key="conv_rgb_seed", bind="query-params",
                            help=t("conv.rgb_seed_help"))
     return {"kernels": int(k), "follow": min(int(follow or 0), int(k) - 1),
@@ -258,10 +291,10 @@ def image_controls(is_color: bool) -> dict[str, Any]:
                                 bind="query-params", help=t("conv.mode_help")) or modes[0]
     count = c2.number_input(t("conv.img_count"), 1, MAX_IMAGE_KERNELS, 1, key="conv_img_count",
                             bind="query-params", help=t("conv.img_count_help"))
-    stride = c3.number_input(t("conv.stride"), 1, 8, 1, key="conv_img_stride", bind="query-params",
-                             help=t("conv.stride_jump_help"))
-    padding = c4.number_input(t("conv.padding"), 0, 3, 0, key="conv_img_padding",
-                              bind="query-params", help=t("conv.padding_help"))
+    stride = bounded_number(c3, t("conv.stride"), 1, 8, 1, key="conv_img_stride",
+                            bind="query-params", help=t("conv.stride_jump_help"))
+    padding = bounded_number(c4, t("conv.padding"), 0, 3, 0, key="conv_img_padding",
+                             bind="query-params", help=t("conv.padding_help"))
     flip = c5.toggle(t("conv.flip"), False, key="conv_flip", bind="query-params",
                      help=t("conv.flip_help"))
     color = mode == "color"

@@ -34,24 +34,34 @@ def _record(step: str, seen: Hashable, right: bool) -> None:
         st.session_state.setdefault(DONE, set()).add(step)
 
 
-def verdict(step: str, seen: Hashable, right: bool, praise: str, hint: str) -> None:
+def verdict(step: str, seen: Hashable, right: bool, praise: str, hint: str,
+            empty: str | None = None) -> None:
     """The check button (it judges what was on screen when it was pressed) and the verdict,
-    shown while the answer stays as it was checked."""
+    shown while the answer stays as it was checked.
+
+    ``empty``: the catalogue key to show instead of a verdict when Check is pressed with no
+    answer yet ("lesson.need_number" / "lesson.need_choice"): nothing was wrong, nothing given.
+    """
     st.button(t("lesson.check"), key=f"lesson_check_{step}", type="primary", on_click=_record,
-              args=(step, seen, right), icon=":material/task_alt:", help=t("lesson.check_help"))
+              args=(step, seen, right and empty is None), icon=":material/task_alt:",
+              help=t("lesson.check_help"))
     got = st.session_state.get(RESULTS, {}).get(step)
     if got is None or got[0] != seen:
         return
-    if got[1]:
+    if empty is not None:
+        st.info(t(empty), icon=":material/edit:")
+    elif got[1]:
         st.success(f"**{t('lesson.right')}** {praise}", icon=":material/check_circle:")
     else:
         st.warning(f"**{t('lesson.wrong')}** {hint}", icon=":material/lightbulb:")
 
 
 def grid(values: np.ndarray, title: str, key: str, *, signed: bool | None = None,
-         padding: int = 0, cell_px: int = 56) -> None:
+         padding: int = 0, cell_px: int = 56, picture: bool = False,
+         hidden: tuple[tuple[int, int], ...] = ()) -> None:
     fig = figures.grid_figure(values, title=title, signed=signed, padding=padding,
-                              cell_px=cell_px, hover_label=t("common.value"))
+                              cell_px=cell_px, hover_label=t("common.value"), picture=picture,
+                              hidden=hidden)
     st.plotly_chart(fig, key=key, config=NO_BAR)
 
 
@@ -62,7 +72,11 @@ def labels(prefix: str, options: tuple[str, ...] | list[str]) -> Callable[[str],
     return lambda option: table.get(option, str(option))
 
 
-def number_answer(step: str) -> float:
+def answered_right(step: str) -> bool:
+    return step in st.session_state.get(DONE, set())
+
+
+def number_answer(step: str) -> float | None:
     return st.number_input(t("lesson.answer"), value=None, step=1.0, format="%g",
                            key=f"lesson_answer_{step}",
                            placeholder="?", persist_state="session", help=t("lesson.answer_help"))
@@ -80,15 +94,23 @@ def step_input() -> None:
                                     format_func=labels("input_mode_", guided.PREP_MODES),
                                     help=t("lesson.input_mode_help")) or "original"
         r = guided.input_step(mode)
-        st.caption(t("lesson.input_mean", mean=style.fmt(r["mean"]), scale=style.fmt(r["scale"])))
+        st.caption(t("lesson.input_mean", mean=style.fmt(r["mean"])))
+        if mode == "normalized":
+            st.caption(t("lesson.input_scale", scale=style.fmt(r["scale"])))
         st.markdown(t("lesson.input_question"))
         answer = number_answer("input")
     with right:
+        # the asked pixel stays a "?" in the processed patches until it was answered right
+        hide = () if mode == "original" or answered_right("input") else ((0, 0),)
         grid(r["values"], t("lesson.input_grid", mode=t(f"lesson.input_mode_{mode}")),
-             "lesson_input_grid", signed=mode != "original")
+             "lesson_input_grid", signed=mode != "original", picture=mode == "original",
+             hidden=hide)
+        if hide:
+            st.caption(t("lesson.input_hidden"))
     right_now = guided.check_number(answer, r["centred_corner"])
     verdict("input", answer, right_now, t("lesson.input_right"),
-            t("lesson.input_hint", mean=style.fmt(r["mean"])))
+            t("lesson.input_hint", mean=style.fmt(r["mean"])),
+            empty="lesson.need_number" if answer is None else None)
 
 
 # ---- 2. convolution -------------------------------------------------------------------------
@@ -104,8 +126,9 @@ def step_conv() -> None:
     n = r["padded"].shape[0]
     a, b, c = st.columns([3, 2, 3])
     with a:
-        grid(r["padded"], t("lesson.conv_input", h=n, w=n), "lesson_conv_input", signed=False,
-             padding=padding, cell_px=40)
+        title = t("lesson.conv_input_padded" if padding else "lesson.conv_input", h=n, w=n)
+        grid(r["padded"], title, "lesson_conv_input", signed=False, padding=padding,
+             cell_px=40, picture=True)
     with b:
         grid(r["kernel"], t("lesson.conv_kernel"), "lesson_conv_kernel", signed=False)
     h, w = r["size"]
@@ -125,8 +148,9 @@ def step_activation() -> None:
     fmt = labels("act_fn_", guided.ACTIVATIONS)
     left, right = st.columns([1, 2], gap="large")
     with left:
-        fn = st.selectbox(t("lesson.act_fn"), list(guided.ACTIVATIONS), key="lesson_act_fn",
-                          **KEEP, format_func=fmt, help=t("lesson.act_fn_help"))
+        fn = st.selectbox(t("lesson.act_fn"), list(guided.ACTIVATIONS), index=None,
+                          key="lesson_act_fn", placeholder=t("lesson.choose"), **KEEP,
+                          format_func=fmt, help=t("lesson.act_fn_help"))
         st.markdown(t("lesson.act_question"))
         answer = number_answer("activation")
     with right:
@@ -134,31 +158,37 @@ def step_activation() -> None:
         with a:
             grid(guided.MAP, t("lesson.act_before"), "lesson_act_before", signed=True)
         with b:
-            grid(guided.activate(fn), t("lesson.act_after", fn=fmt(fn)), "lesson_act_after",
-                 signed=True)
+            if fn is None:
+                st.caption(t("lesson.act_none"))
+            else:
+                grid(guided.activate(fn), t("lesson.act_after", fn=fmt(fn)), "lesson_act_after",
+                     signed=True)
     zeros = guided.relu_zeros()
     verdict("activation", answer, guided.check_number(answer, zeros),
-            t("lesson.act_right", n=zeros), t("lesson.act_hint"))
+            t("lesson.act_right", n=zeros), t("lesson.act_hint"),
+            empty="lesson.need_number" if answer is None else None)
 
 
 # ---- 4. pooling -----------------------------------------------------------------------------
 
 def step_pooling() -> None:
     st.markdown(t("lesson.pool_text"))
-    mode = st.radio(t("lesson.pool_mode"), ["avg", "max"], key="lesson_pool_mode", horizontal=True,
-                    **KEEP, format_func=labels("pool_mode_", ("avg", "max")),
+    mode = st.radio(t("lesson.pool_mode"), ["avg", "max"], index=None, key="lesson_pool_mode",
+                    horizontal=True, **KEEP, format_func=labels("pool_mode_", ("avg", "max")),
                     help=t("lesson.pool_mode_help"))
-    r = guided.pool_step(mode)
+    r = guided.pool_step(mode or "avg")
     cols = st.columns([3, 2, 3, 2])
     for col, values, title, key in zip(
             cols, (r["stroke"], r["kernel"], r["fmap"], np.array([[r["kept"]]])),
             ("pool_stroke", "pool_kernel", "pool_fmap", "pool_kept"),
             ("stroke", "kernel", "fmap", "kept"), strict=True):
         with col:
-            grid(values, t(f"lesson.{title}"), f"lesson_pool_{key}", signed=False)
+            grid(values, t(f"lesson.{title}"), f"lesson_pool_{key}", signed=False,
+                 hidden=((0, 0),) if key == "kept" and mode is None else ())
     st.markdown(t("lesson.pool_question"))
     verdict("pooling", mode, r["kept"] == r["peak"], t("lesson.pool_right"),
-            t("lesson.pool_hint", kept=style.fmt(r["kept"])))
+            t("lesson.pool_hint", kept=style.fmt(r["kept"])),
+            empty="lesson.need_choice" if mode is None else None)
 
 
 # ---- 5. fully connected ---------------------------------------------------------------------
@@ -182,7 +212,8 @@ def step_fc() -> None:
              signed=False, cell_px=44)
     n = r["features"]
     verdict("fc", (maps, answer), guided.check_number(answer, r["weights"]),
-            t("lesson.fc_right", n=n, w=r["weights"]), t("lesson.fc_hint", n=n))
+            t("lesson.fc_right", n=n, w=r["weights"]), t("lesson.fc_hint", n=n),
+            empty="lesson.need_number" if answer is None else None)
 
 
 # ---- 6. training ----------------------------------------------------------------------------
@@ -227,7 +258,8 @@ def step_training() -> None:
                           help=t("lesson.train_answer_help"))
     if results is None:
         right.info(t("lesson.train_wait"), icon="ℹ️")
-        verdict("training", answer, False, "", t("lesson.train_first"))
+        verdict("training", answer, False, "", t("lesson.train_first"),
+                empty="lesson.need_choice" if answer is None else None)
         return
     with right:
         names = {a: fmt(a) for a in results}
@@ -237,7 +269,7 @@ def step_training() -> None:
                          acc=style.fmt(100 * curves["acc"][-1])))
     best = guided.winner(results)
     verdict("training", answer, answer == best, t("lesson.train_right", fn=fmt(best)),
-            t("lesson.train_hint"))
+            t("lesson.train_hint"), empty="lesson.need_choice" if answer is None else None)
 
 
 # ---- 7. backpropagation ---------------------------------------------------------------------

@@ -248,9 +248,11 @@ def download_section(run: dict[str, Any], model) -> None:
     cached = st.session_state.get("_tr_npz")
     if cached is None or cached[0] != run["n"]:
         meta = {"train": run["train"], "final": run["final"], "status": run["status"]}
-        cached = (run["n"], models.save_npz(model, run["spec"], meta))
+        ds = models.dataset(run["spec"]["dataset"])
+        cached = (run["n"], models.save_npz(model, run["spec"], meta, (ds.x_test, ds.y_test)))
         st.session_state["_tr_npz"] = cached
-    code = models.pytorch_code(run["spec"], run["train"])
+    # the run's own settings and result, never the sliders' current values
+    code = models.pytorch_code(run["spec"], run["train"], run["final"])
     c1, c2 = st.columns(2)
     c1.download_button(t("trainer.dl_weights"), cached[1], file_name="cnnviz_weights.npz",
                        mime="application/octet-stream", key="tr_dl_npz", on_click="ignore",

@@ -17,6 +17,7 @@ import streamlit as st
 
 from cnnviz import i18n, models
 from cnnviz.classroom.train_jobs import ENDINGS, USUAL_LR, Member, TrainJob
+from cnnviz.lessons import trainer as lessons
 from cnnviz.viz import style
 from cnnviz.viz import trainer as trainer_figs
 from ui import cache
@@ -169,6 +170,31 @@ def curve_figures(items: list[dict[str, Any]], names: list[str], key: str,
     c1.plotly_chart(loss, key=f"{key}_loss")
     c2.plotly_chart(acc, key=f"{key}_acc")
     st.plotly_chart(grad, key=f"{key}_grad")
+    grad_notes(items, names)
+
+
+def grad_notes(items: list[dict[str, Any]], names: list[str]) -> None:
+    """The sentences under the gradient chart, computed from the numbers it draws: why a line
+    is missing (0 or not a finite number cannot be drawn on a log axis), and how sigmoid's
+    first-layer gradient compared with ReLU's in this race."""
+    for it, name in zip(items, names, strict=True):
+        c = it["curves"]
+        gaps = lessons.gradient_gaps(c["grad_x"], c["grad"])
+        for kind in ("zero", "overflow"):
+            layers = [g for g in gaps if g["kind"] == kind]
+            if layers:
+                st.caption(t(f"trainer.grad_gap_{kind}", run=name,
+                             layers=", ".join(g["layer"] for g in layers),
+                             since=style.fmt(min(g["since"] for g in layers))))
+    by_act = {it["activation"]: it["curves"] for it in items}
+    if "sigmoid" in by_act and "relu" in by_act and len(by_act) == len(items):
+        sg, re = by_act["sigmoid"], by_act["relu"]
+        claim = lessons.gradient_claim(sg["grad_x"], sg["grad"].get("conv1", []),
+                                       re["grad_x"], re["grad"].get("conv1", []))
+        if claim is not None:
+            code, params = claim
+            st.markdown(t(f"trainer.grad_claim_{code}",
+                          **{k: style.fmt(v) for k, v in params.items()}))
 
 
 # -- the live panel ------------------------------------------------------------------------------
