@@ -13,7 +13,7 @@ from cnnviz import conv_lesson as L
 from cnnviz import functional as F
 from cnnviz import images
 from cnnviz.viz import conv as V
-from ui import charts, image_input
+from ui import charts, display, image_input
 from ui import conv_widgets as W
 from ui.errors import guard
 from ui.lang import current, t
@@ -52,9 +52,10 @@ def _slide_figure(s: dict, lang: str):
     sl = L.slide(s["grid"], s["kernel"], 0.0, s["stride"], s["padding"], s["dilation"])
     lines = [L.arithmetic(st_.window[0], sl.kernel[0], s["names"]) for st_ in sl.stops]
     titles = {k: t(f"conv.panel_{k}") for k in ("input", "kernel", "output")}
-    fig = V.slide_figure(sl, lines, titles=titles, labels=_labels(), names=s["names"],
-                         duration=s["duration"])
-    return fig.to_dict(), sl, lines
+    figs = [V.slide_figure(sl, lines, titles=titles, labels=_labels(), names=s["names"],
+                           duration=s["duration"], narrow=narrow).to_dict()
+            for narrow in (False, True)]
+    return figs, sl, lines
 
 
 @st.fragment
@@ -71,8 +72,12 @@ def slide_section() -> None:
         key = (s["grid"].tobytes(), s["grid"].shape, s["kernel"].tobytes(), s["kernel"].shape,
                str(s["names"]), s["stride"], s["padding"], s["dilation"], s["duration"],
                current())
-        spec, sl, lines = W.memo("slide", key, lambda: _slide_figure(s, current()), size=3)
-        st.plotly_chart(charts.Prebuilt(spec), key="conv_slide_chart", config=NO_BAR)
+        specs, sl, lines = W.memo("slide", key, lambda: _slide_figure(s, current()), size=3)
+        # side by side where the column is wide enough, stacked on a phone (the browser picks)
+        wide, narrow = display.by_width("conv_slide", V.WIDE_SLIDE_PX)
+        wide.plotly_chart(charts.Prebuilt(specs[0]), key="conv_slide_chart", config=NO_BAR)
+        narrow.plotly_chart(charts.Prebuilt(specs[1]), key="conv_slide_chart_narrow",
+                            config=NO_BAR)
         ho, wo = sl.out.shape
         st.markdown(t("conv.slide_result", h=ho, w=wo, first=L.fmt_num(sl.stops[0].value),
                       n=len(sl.stops)))
@@ -100,8 +105,9 @@ def _rgb_figure(s: dict, lang: str):
               "kernel": [t("conv.rgb_kernel_slice", k=f + 1, c=c) for c in W.CHANNELS],
               "maps": [t("conv.rgb_map", k=m + 1, b=L.fmt_num(ex["bias"][m]))
                        for m in range(len(maps))]}
-    fig = V.rgb_slide_figure(sl, maps, f, lines, titles=titles, labels=_labels())
-    return fig.to_dict(), maps
+    figs = [V.rgb_slide_figure(sl, maps, f, lines, titles=titles, labels=_labels(),
+                               narrow=narrow).to_dict() for narrow in (False, True)]
+    return figs, maps
 
 
 @st.fragment
@@ -111,8 +117,12 @@ def rgb_section() -> None:
     s = W.rgb_controls()
     with guard():
         key = (tuple(sorted(s.items())), current())
-        spec, maps = W.memo("rgb", key, lambda: _rgb_figure(s, current()), size=3)
-        st.plotly_chart(charts.Prebuilt(spec), key="conv_rgb_chart", config=NO_BAR)
+        specs, maps = W.memo("rgb", key, lambda: _rgb_figure(s, current()), size=3)
+        # three channels side by side need ~900 px; below, the channels are stacked
+        wide, narrow = display.by_width("conv_rgb", V.WIDE_RGB_PX)
+        wide.plotly_chart(charts.Prebuilt(specs[0]), key="conv_rgb_chart", config=NO_BAR)
+        narrow.plotly_chart(charts.Prebuilt(specs[1]), key="conv_rgb_chart_narrow",
+                            config=NO_BAR)
         k, ho, wo = maps.shape
         st.markdown(t("conv.rgb_depth", k=k, h=ho, w=wo))
     why("conv.why_rgb")
@@ -232,10 +242,14 @@ def explain_block(ex: dict, k: int, i: int, j: int) -> None:
     st.subheader(t("conv.explain_title", k=k + 1, r=i, c=j))
     channels = list(W.CHANNELS) if ex["window"].shape[0] == 3 else [t("conv.channel_gray")]
     titles = {key: t(f"conv.explain_{key}") for key in ("window", "kernel", "products")}
-    left, right = st.columns([3, 2])
-    left.plotly_chart(charts.figure(V.explain_figure, ex, channels=channels, titles=titles,
-                                    hover_label=t("common.value")),
-                      key="conv_explain", config=NO_BAR)
+    left, right = display.panels("conv_explain", [3, 2], "l")
+    # three grids side by side need ~45 px a cell for "0.735": below, products under windows
+    with left:
+        wide, narrow = display.by_width("conv_explain", V.WIDE_RGB_PX)
+    for where, key, thin in ((wide, "conv_explain", False), (narrow, "conv_explain_narrow", True)):
+        where.plotly_chart(charts.figure(V.explain_figure, ex, channels=channels, titles=titles,
+                                         hover_label=t("common.value"), narrow=thin),
+                           key=key, config=NO_BAR)
     sums = " + ".join(L.fmt_factor(v) for v in ex["channel_sums"])
     with right:
         if ex["window"].shape[0] == 1 and ex["window"][0].size <= 9:

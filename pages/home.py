@@ -10,7 +10,7 @@ import streamlit as st
 from cnnviz import functional as F
 from cnnviz import images, teaching
 from cnnviz.viz import figures, style
-from ui import charts, image_input
+from ui import charts, display, image_input
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
@@ -42,17 +42,20 @@ def pipeline_section() -> None:
     maps = pipeline_maps(np.ascontiguousarray(gray, dtype=np.float32))
     h, w = maps["input"].shape
     ph, pw = maps["pool"].shape
-    panels = [
-        (maps["input"], f"INPUT {h}×{w}×1", False),
-        (maps["conv"], f"CONV {h}×{w}×1", True),
-        (maps["relu"], f"RELU {h}×{w}×1", False),
-        (maps["pool"], f"POOL {ph}×{pw}×1", False),
+    stages = [
+        ("input", maps["input"], f"INPUT {h}×{w}×1", False),
+        ("conv", maps["conv"], f"CONV {h}×{w}×1", True),
+        ("relu", maps["relu"], f"RELU {h}×{w}×1", False),
+        ("pool", maps["pool"], f"POOL {ph}×{pw}×1", False),
     ]
-    st.plotly_chart(charts.figure(figures.maps_row_figure, panels, height=280,
-                                  hover_label=t("common.value")),
-                    key="home_pipeline")
-    cols = st.columns(len(STAGES))
-    for col, (name, page, key) in zip(cols, STAGES, strict=True):
+    # one figure per stage in a row that wraps: on a phone the stages stack, each still readable
+    for col, (name, arr, title, signed) in zip(display.panels("home_pipe", 4, "s"), stages,
+                                               strict=True):
+        col.plotly_chart(charts.figure(figures.map_figure, arr, title=title, signed=signed,
+                                       colorbar=False, hover_label=t("common.value"),
+                                       height=220), key=f"home_pipeline_{name}")
+    for col, (name, page, key) in zip(display.panels("home_stages", len(STAGES), "s"), STAGES,
+                                      strict=True):
         with col.container(border=True):
             st.markdown(f"**{name}**")
             st.caption(t(key, n=ph * pw))
@@ -82,11 +85,17 @@ def calculator_controls() -> dict[str, int]:
 
 @st.cache_data(max_entries=256, show_spinner=False)  # a Plotly build costs more than the sums
 def counts_spec(labels: tuple[str, str], values: tuple[int, int], axis: str, title: str) -> dict:
-    fig = go.Figure(go.Bar(x=list(labels), y=list(values), text=[f"{v:,}" for v in values],
+    # long labels break onto two lines so the two never run into each other in a half column;
+    # the numbers keep their size above the bars (Plotly would shrink them to fit the plot)
+    ticks = [lab.replace(" ", "<br>", 1) if len(lab) > 12 else lab for lab in labels]
+    fig = go.Figure(go.Bar(x=ticks, y=list(values), text=[f"{v:,}" for v in values],
                            textposition="outside", marker_color=[style.SERIES[1], style.SERIES[0]],
+                           constraintext="none", cliponaxis=False,
+                           textfont={"size": style.FONT_SIZE},
                            hovertemplate="%{x}: %{y:,}<extra></extra>"))
-    fig.update_yaxes(type="log", title=axis)
-    return figures.base_layout(fig, title, height=360).to_dict()
+    fig.update_yaxes(type="log", title=axis, dtick=1)  # decades only: no 9-px "2" and "5"
+    figures.base_layout(fig, title, height=360)
+    return fig.update_layout(margin={"t": 70}, xaxis={"tickangle": 0}).to_dict()
 
 
 def counts_figure(fc: teaching.ParamCount, conv: teaching.ParamCount) -> go.Figure:
@@ -145,7 +154,7 @@ def sharing_section() -> None:
         # padding 1 keeps the map 24x24, so each peak sits on the centre of its pattern
         fmap = F.conv2d_image(scene, kernel, padding=1)[0]
         peak = float(kernel.sum() * kernel.max())
-        a, b, c = st.columns([5, 2, 5])
+        a, b, c = display.panels("home_share", [5, 2, 5], "s")
         a.plotly_chart(charts.figure(figures.map_figure, scene, title=t("home.share_scene"),
                                      signed=None, hover_label=t("common.value"), height=360),
                        key="home_scene")

@@ -11,7 +11,7 @@ from cnnviz import i18n, images
 from cnnviz import pool_lesson as L
 from cnnviz.viz import pooling as V
 from cnnviz.viz import style
-from ui import image_input, share
+from ui import display, image_input, share
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header, why
@@ -140,7 +140,7 @@ def step_section() -> None:
         labels |= {"value": t("common.value"), "title_max": t("pooling.max_pooling"),
                    "title_avg": t("pooling.avg_pooling")}
         specs = step_specs(tuple(map(tuple, s["grid"])), f, stride, p, labels)
-        left, right = st.columns(2)
+        left, right = display.panels("pool_step", 2, "l")  # stacked where two do not fit
         left.plotly_chart(V.Prebuilt(specs["max"]), key="pool_step_max")
         right.plotly_chart(V.Prebuilt(specs["avg"]), key="pool_step_avg")
         seq = L.step_sequence(grid, f, stride, p)
@@ -170,12 +170,15 @@ def article_section() -> None:
     keys = ("turn_stroke", "turn_kernel", "turn_fmap", "turn_max", "turn_avg", "four_input",
             "four_max", "four_avg")
     specs = article_specs({k: t(f"pooling.{k}") for k in keys}, t("common.value"))
-    for col, key in zip(st.columns([3, 2, 3, 2, 2]), keys[:5], strict=True):
+    # one figure per panel in rows that wrap: next to the sidebar or on a phone the panels go
+    # onto new lines instead of being cut (each grid keeps its cell size)
+    for col, key in zip(display.panels("pool_turn", [3, 2, 3, 2, 2], "s"), keys[:5],
+                        strict=True):
         col.plotly_chart(V.Prebuilt(specs[key]), key=f"pool_{key}")
     ex = L.turn_example()
     st.markdown(t("pooling.turn_result", max=style.fmt(ex["max"]), avg=style.fmt(ex["avg"])))
     st.subheader(t("pooling.four_title"))
-    for col, key in zip(st.columns(3), keys[5:], strict=True):
+    for col, key in zip(display.panels("pool_four", 3, "s"), keys[5:], strict=True):
         col.plotly_chart(V.Prebuilt(specs[key]), key=f"pool_{key}")
     st.markdown(t("pooling.four_text"))
     why("pooling.why_redundant")
@@ -212,8 +215,12 @@ def feature_section(gray: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray] 
     maps, pooled = feature_result(gray, names, s["relu"], f, stride, s["mode"])
     top = tuple(f"{t(f'pooling.kernel_{n}')} {shape_text(maps.shape[1:])}" for n in names)
     bottom = tuple(f"→ {shape_text(pooled.shape[1:])}" for _ in names)
-    spec = figure_spec("slices", maps, pooled, top, bottom, t("common.value"))
-    st.plotly_chart(V.Prebuilt(spec), key="pool_slices")
+    # one figure per kernel in a row that wraps: four maps side by side ran their titles into
+    # each other next to the sidebar and on a phone
+    for i, col in enumerate(display.panels("pool_slices", len(names), "s")):
+        spec = figure_spec("slices", maps[i : i + 1], pooled[i : i + 1], top[i : i + 1],
+                           bottom[i : i + 1], t("common.value"))
+        col.plotly_chart(V.Prebuilt(spec), key="pool_slices" if i == 0 else f"pool_slices_{i}")
     comp = L.compression(maps.shape, pooled.shape)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(t("pooling.fm_in"), shape_text(maps.shape), help=t("pooling.fm_in_help"))

@@ -14,7 +14,7 @@ from cnnviz import prep_lesson as L
 from cnnviz import preprocess as P
 from cnnviz.viz import figures, style
 from cnnviz.viz import preprocessing as V
-from ui import charts, image_input
+from ui import charts, display, image_input
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header
@@ -91,7 +91,10 @@ def story_panels(story: L.Story, labels: tuple[str, str], colors, box: bool) -> 
     pcs = (t("preprocessing.pc", k=1), t("preprocessing.pc", k=2))
     groups = [("original", "centered"), ("normalized", "pca"), ("whitened",)]
     ranges = V.story_ranges(story.points, story.covs, story.means, groups)
-    for col, name in zip(st.columns(len(L.STAGES)), L.STAGES, strict=True):
+    # the five stages wrap onto new lines where five do not fit (projector with the sidebar
+    # open, tablet, phone) instead of each being cut to its left half
+    for col, name in zip(display.panels("prep_story", len(L.STAGES), "m"), L.STAGES,
+                         strict=True):
         xr, yr = ranges[name]
         chart(col, charts.figure(
             V.stage_scatter,
@@ -166,10 +169,14 @@ def descent_section(story: L.Story) -> None:
 
     panels = [(d, t("preprocessing.descent_panel", name=t(f"preprocessing.stage_{k}"),
                      k=cond(d))) for k, d in paths.items()]
-    chart(st, charts.figure(V.descent_figure, panels, axis_labels=("w₁", "w₂"),
-                            start_label=t("preprocessing.descent_start"),
-                            best_label=t("preprocessing.descent_best"),
-                            step_label=t("preprocessing.descent_step")), "prep_descent")
+    # one figure per panel, in a row that wraps (their titles ran into each other on a phone)
+    for col, name, panel in zip(display.panels("prep_descent", 3, "m"), paths, panels,
+                                strict=True):
+        chart(col, charts.figure(V.descent_figure, [panel], axis_labels=("w₁", "w₂"),
+                                 start_label=t("preprocessing.descent_start"),
+                                 best_label=t("preprocessing.descent_best"),
+                                 step_label=t("preprocessing.descent_step")),
+              "prep_descent" if name == "original" else f"prep_descent_{name}")
     st.caption(t("preprocessing.descent_steps", a=steps(paths["original"]),
                  b=steps(paths["normalized"]), c=steps(paths["whitened"])))
     explain("why_centering")
@@ -223,7 +230,8 @@ def zca_section() -> None:
                                 hover_label=t("common.value")), "prep_patches")
         st.caption(t("preprocessing.zca_range", lo=style.fmt(z.whitened.min()),
                      hi=style.fmt(z.whitened.max())))
-        left, right = st.columns([2, 3])
+        # the filter's printed weights need ~50 px a cell: below that its column wraps
+        left, right = display.panels("prep_zca", [2, 3], "l")
         chart(left, charts.figure(V.filter_figure, z.filter,
                                   title=t("preprocessing.zca_filter"),
                                   hover_label=t("common.value")), "prep_filter")

@@ -29,7 +29,8 @@ def test_every_page_has_presets_with_unique_ids_and_both_titles():
             assert C.KEY_RE.match(p["id"]), p["id"]
             assert p["title_en"].strip() and CJK.search(p["title_zh"]), p["id"]
             assert p["params"], p["id"]
-            assert set(p) <= {"id", "title_en", "title_zh", "params", "only"}, p["id"]
+            assert set(p) <= {"id", "title_en", "title_zh", "params", "only", "view"}, p["id"]
+            assert p.get("view", "projector") == "projector", p["id"]
             for key in [*p["params"], *p.get("only", [])]:
                 assert C.KEY_RE.match(key) and key not in P.SPECIAL_PARAMS, key
 

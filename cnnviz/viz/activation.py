@@ -129,8 +129,8 @@ def _mark_steepest(fig, steepest, lo, hi, labels, derivative) -> None:
     ), row=1, col=1)
     if derivative:
         fig.add_trace(go.Scatter(
-            x=[x0], y=[d0], mode="markers+text", text=[labels["peak"]],
-            textposition="top right", showlegend=False, hoverinfo="skip",
+            x=[x0], y=[d0], mode="markers+text", text=[figures.two_lines(labels["peak"], 14)],
+            textposition="top center", showlegend=False, hoverinfo="skip",
             textfont={"color": color, "size": style.FONT_SIZE},
             marker={"color": color, "size": 11, "line": {"color": "white", "width": 2}},
         ), row=2, col=1)

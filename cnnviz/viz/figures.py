@@ -114,14 +114,44 @@ def coarse_grid(h: int, w: int, side: int = HOVER_SIDE) -> tuple[np.ndarray, np.
 
 
 # ---- layout -----------------------------------------------------------------------------------
+#: Plotly never wraps a title: above this many character widths (a CJK character counts two)
+#: :func:`two_lines` breaks it, so it fits a chart in a tablet's or phone's column.
+TITLE_UNITS = 26
+_BREAKS_BEFORE = ("（", " (", " → ", "：", ": ")
+
+
+def text_units(text: str) -> int:
+    """The width of ``text`` in Latin character widths (a CJK character counts two)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def two_lines(text: str, limit: int = TITLE_UNITS) -> str:
+    """``text`` broken into two lines at its first natural break ("（", " (", " → ", ":")
+    when it is wider than ``limit`` character widths; unchanged otherwise."""
+    if "<br>" in text or text_units(text) <= limit:
+        return text
+    for sep in _BREAKS_BEFORE:
+        i = text.find(sep, 1)
+        if i > 0:
+            keep = sep.strip() if sep in ("：", ": ") else ""
+            return text[:i] + keep + "<br>" + text[i + len(keep):].strip()
+    i = text.rfind(" ", 0, len(text) // 2 + 8)
+    if i > 0:
+        return text[:i] + "<br>" + text[i + 1:]
+    return text[: len(text) // 2] + "<br>" + text[len(text) // 2 :]  # Chinese: no spaces
+
+
 def layout_dict(title: str = "", height: int | None = None) -> dict[str, Any]:
     """The shared fonts and margins as a layout dict (what :func:`base_layout` applies), for
-    builders that write Plotly's structure directly (see :func:`from_parts`)."""
+    builders that write Plotly's structure directly (see :func:`from_parts`). A long title is
+    set on two lines (:func:`two_lines`) with room for both."""
+    title = two_lines(title) if title else title
+    top = (48 + 22 * title.count("<br>")) if title else 10
     layout: dict[str, Any] = {
         "title": {"text": title, "x": 0.0, "xanchor": "left",
                   "font": {"size": style.FONT_SIZE + 2}},
         "font": {"family": style.FONT_FAMILY, "size": style.FONT_SIZE},
-        "margin": {"l": 10, "r": 10, "t": 48 if title else 10, "b": 10},
+        "margin": {"l": 10, "r": 10, "t": top, "b": 10},
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
     }

@@ -458,8 +458,11 @@ def descent_figure(
     Contours are of ``sqrt(loss)``, so they are evenly spaced ellipses (round when the data are
     whitened); the path starts at w = 0 (circle) and heads for w* (star).
     """
-    layout = _layout("", height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                     **_row_layout([p[1] for p in panels], gap=0.05, equal=True))
+    # "1 · Original · κ = 47.8": the condition number on its own line (narrow panels)
+    titles = [" · ".join(p[1].split(" · ")[:-1]) + "<br>" + p[1].split(" · ")[-1]
+              if " · " in p[1] else p[1] for p in panels]
+    layout = _layout("", height, margin={"l": 10, "r": 10, "t": 62, "b": 10},
+                     **_row_layout(titles, gap=0.05, equal=True))
     data = []
     for i, (d, _) in enumerate(panels):
         sx = "" if i == 0 else str(i + 1)

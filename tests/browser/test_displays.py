@@ -140,6 +140,16 @@ FIND_JS = r"""() => {
     const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
     return w > 0 && h > 0 ? w * h : 0;
   };
+  // Two texts collide when they share more than 1.5 px of width over a third of the lower
+  // one's height (neighbouring cell numbers that touch read as one number: "0.710.73"), or
+  // when one covers a third of the other.
+  const collide = (a, b) => {
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if (w <= 0 || h <= 0) return false;
+    return (w > 1.5 && h > 0.33 * Math.min(a.height, b.height)) ||
+           w * h > 0.33 * Math.min(area(a), area(b));
+  };
   for (const chart of document.querySelectorAll('[data-testid=stPlotlyChart]')) {
     if (!visible(chart)) continue;
     const title = chartName(chart);
@@ -179,8 +189,7 @@ FIND_JS = r"""() => {
       for (let j = i + 1; j < texts.length; j++) {
         const a = texts[i], b = texts[j];
         if (a.t.contains(b.t) || b.t.contains(a.t)) continue;
-        const o = inter(a.r, b.r);
-        if (o > 0.33 * Math.min(area(a.r), area(b.r))) {
+        if (collide(a.r, b.r)) {
           n++;
           if (!ex) ex = '"' + a.s.slice(0, 25) + '" over "' + b.s.slice(0, 25) + '"';
         }
