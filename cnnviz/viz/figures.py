@@ -117,7 +117,8 @@ def coarse_grid(h: int, w: int, side: int = HOVER_SIDE) -> tuple[np.ndarray, np.
 #: Plotly never wraps a title: above this many character widths (a CJK character counts two)
 #: :func:`two_lines` breaks it, so it fits a chart in a tablet's or phone's column.
 TITLE_UNITS = 26
-_BREAKS_BEFORE = ("（", " (", " → ", "：", ": ")
+_BREAKS_BEFORE = ("（", " (", " → ")
+_BREAKS_AFTER = ("：", ": ", " · ")
 
 
 def text_units(text: str) -> int:
@@ -126,19 +127,24 @@ def text_units(text: str) -> int:
 
 
 def two_lines(text: str, limit: int = TITLE_UNITS) -> str:
-    """``text`` broken into two lines at its first natural break ("（", " (", " → ", ":")
-    when it is wider than ``limit`` character widths; unchanged otherwise."""
+    """``text`` set on two lines when it is wider than ``limit`` character widths: a "<br>"
+    goes before its first "（", " (" or " → ", else after its first "：", ": " or " · ", else at
+    the space (or, in Chinese, the character) nearest the middle. Nothing else changes, so
+    ``two_lines(t).replace("<br>", "") == t``."""
     if "<br>" in text or text_units(text) <= limit:
         return text
     for sep in _BREAKS_BEFORE:
         i = text.find(sep, 1)
         if i > 0:
-            keep = sep.strip() if sep in ("：", ": ") else ""
-            return text[:i] + keep + "<br>" + text[i + len(keep):].strip()
+            return text[:i] + "<br>" + text[i:]
+    for sep in _BREAKS_AFTER:
+        i = text.find(sep, 1)
+        if 0 < i < len(text) - len(sep):
+            i += len(sep)
+            return text[:i] + "<br>" + text[i:]
     i = text.rfind(" ", 0, len(text) // 2 + 8)
-    if i > 0:
-        return text[:i] + "<br>" + text[i + 1:]
-    return text[: len(text) // 2] + "<br>" + text[len(text) // 2 :]  # Chinese: no spaces
+    i = i + 1 if i > 0 else len(text) // 2  # Chinese: no spaces
+    return text[:i] + "<br>" + text[i:]
 
 
 def layout_dict(title: str = "", height: int | None = None) -> dict[str, Any]:

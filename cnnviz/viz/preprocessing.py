@@ -318,7 +318,8 @@ def histograms_figure(
             })
         layout[f"xaxis{sx}"] |= {"title": {"text": x_label, "standoff": 10},
                                  "tickformat": ".2~g", "zeroline": True,
-                                 "zerolinecolor": ORIGIN_COLOR}
+                                 "zerolinecolor": ORIGIN_COLOR,
+                                 "nticks": 4}  # three panels in a phone's width: few ticks
         layout[f"yaxis{sx}"] |= {"tickformat": ".0%", "showticklabels": i == 0,
                                  "gridcolor": GRID}
     layout["yaxis"]["title"] = {"text": y_label}
@@ -459,8 +460,8 @@ def descent_figure(
     whitened); the path starts at w = 0 (circle) and heads for w* (star).
     """
     # "1 · Original · κ = 47.8": the condition number on its own line (narrow panels)
-    titles = [" · ".join(p[1].split(" · ")[:-1]) + "<br>" + p[1].split(" · ")[-1]
-              if " · " in p[1] else p[1] for p in panels]
+    titles = [t[: t.rfind(" · ") + 3] + "<br>" + t[t.rfind(" · ") + 3 :] if " · " in t else t
+              for t in (p[1] for p in panels)]
     layout = _layout("", height, margin={"l": 10, "r": 10, "t": 62, "b": 10},
                      **_row_layout(titles, gap=0.05, equal=True))
     data = []

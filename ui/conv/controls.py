@@ -25,7 +25,7 @@ import streamlit as st
 from cnnviz import numbers
 from cnnviz.classroom import links as codec
 from cnnviz.lessons import conv as L
-from ui import share
+from ui import display, share
 from ui.lang import t
 
 T = TypeVar("T")
@@ -130,7 +130,8 @@ def _on_resize() -> None:
 def slide_controls() -> dict[str, Any]:
     """Example, speed, stride / padding / dilation, and the editable grid and kernel."""
     s = _slide_state()
-    c1, c2, c3, c4, c5 = st.columns([3, 2, 1, 1, 1])
+    # wraps next to the sidebar: the example's name stays readable in its box
+    c1, c2, c3, c4, c5 = display.panels("conv_slide_ctl", [3, 2, 1, 1, 1], "s")
     c1.selectbox(t("conv.example"), list(L.EXAMPLES), key="conv_example", on_change=_on_example,
                  format_func=lambda k: t(f"conv.example_{k}"), bind="query-params",
                  help=t("conv.example_help"))
