@@ -1,12 +1,13 @@
 """The room's displays: one stylesheet that keeps every lesson readable on a 1024x768 projector,
-a 768x1024 tablet and a 390x844 phone, layout helpers for rows of panels that wrap, and the
-projector view (``?view=projector`` / the sidebar toggle).
+a 768x1024 tablet and a 390x844 phone, layout helpers for rows of panels that wrap and for
+figures that need another layout on a narrow column, and the projector view
+(``?view=projector`` / the sidebar toggle).
 
 Why CSS and not a layout chosen in Python: the server does not know how wide the browser's
 column is (``st.context`` has no viewport), so anything that depends on width is left to the
-browser — rows of panels wrap (:func:`panels`), grids of numbers that must keep their cell size
-scroll sideways inside their own box (:func:`scroll_box`), and texts wrap instead of ending in
-"…". ``tests/browser/test_displays.py`` checks the result at the three sizes.
+browser — rows of panels wrap (:func:`panels`), a figure with a stacked variant shows the one
+that fits the column (:func:`by_width`, a CSS container query), and texts wrap instead of ending
+in "…". ``tests/browser/test_displays.py`` checks the result at the three sizes.
 """
 
 from __future__ import annotations
@@ -62,11 +63,6 @@ _BASE_CSS = """
 """ + "".join(
     f'[class*="st-key-fitrow_{k}_"] {{ --fit-min: {px}px; }}\n' for k, px in PANEL_MIN.items()
 ) + """
-/* a figure that keeps its cell size (ui.display.scroll_box): it scrolls sideways in its box */
-[class*="st-key-scrollbox_"] { overflow-x: auto !important; overflow-y: hidden;
-  -webkit-overflow-scrolling: touch; }
-[class*="st-key-scrollbox_"] > [data-testid=stElementContainer] { max-width: none !important;
-  flex-shrink: 0; }
 /* a figure drawn in two layouts (ui.display.by_width): the main column's width picks one */
 [data-testid=stMainBlockContainer] { container-type: inline-size; }
 """ + "".join(
@@ -129,12 +125,6 @@ def panels(name: str, spec: int | list[float], size: Literal["s", "m", "l"] = "m
     projector). ``name`` must be unique on the page."""
     with st.container(key=f"fitrow_{size}_{name}"):
         return list(st.columns(spec))
-
-
-def scroll_box(name: str):
-    """A container whose content keeps its own width and scrolls sideways when the column is
-    narrower (for figures whose cells must keep a readable size)."""
-    return st.container(key=f"scrollbox_{name}")
 
 
 def by_width(name: str, px: int):

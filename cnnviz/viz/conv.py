@@ -158,8 +158,9 @@ def _weight_labels(kernel, rows, cols, x0, names=None, y0: float = 0) -> list[di
     k = np.asarray(kernel)
     if k.size > MAX_WEIGHT_LABELS:
         return []
-    # tucked into the cell's corner (the annotation pads ~3 px), clear of its own number
-    return [_note(x0 + c + 0.54, y0 + r + 0.5,
+    # in the cell's corner (the annotation's ~3 px padding may reach into the 1-px gap), clear
+    # of the cell's own number
+    return [_note(x0 + c + 0.57, y0 + r + 0.55,
                   "×" + (names[a][b] if names else fmt(k[a, b])),
                   size=11, xanchor="right", yanchor="bottom")
             for a, r in enumerate(rows) for b, c in enumerate(cols)]

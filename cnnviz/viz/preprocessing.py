@@ -23,7 +23,7 @@ from plotly.colors import get_colorscale
 from cnnviz import preprocess
 from cnnviz.lessons.preprocessing import DescentPath, loss_grid
 from cnnviz.viz import style
-from cnnviz.viz.figures import base_layout, from_parts
+from cnnviz.viz.figures import base_layout, from_parts, two_lines
 
 #: Lines drawn over the points: the 2-sigma ellipse and the principal axes.
 SHAPE_COLOR = "#111111"
@@ -302,8 +302,9 @@ def histograms_figure(
 
     Each channel is one line in its channel colour (R red, G green, B blue; gray otherwise).
     """
-    layout = _layout("", height, margin={"l": 10, "r": 10, "t": 36, "b": 10},
-                     **_row_layout([h[2] for h in hists], gap=0.06))
+    # three titles over a phone's width: each may take two lines
+    layout = _layout("", height, margin={"l": 10, "r": 10, "t": 56, "b": 10},
+                     **_row_layout([two_lines(h[2], 10) for h in hists], gap=0.06))
     data = []
     for i, (centers, shares, _) in enumerate(hists):
         sx = "" if i == 0 else str(i + 1)
