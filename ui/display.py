@@ -28,7 +28,8 @@ _SEEN = "_view_seen"
 PANEL_MIN = {"s": 150, "m": 210, "l": 340}
 #: Column widths (px) at which a figure may switch between its narrow and wide layout.
 WIDTH_STEPS = (560, 900)
-#: How much larger the projector view draws the main area (text, figures and their numbers).
+#: How much larger the projector view draws the main area's text and controls (figures get the
+#: folded sidebar's width instead: see _PROJECTOR_CSS).
 PROJECTOR_ZOOM = 1.25
 
 _BASE_CSS = """
@@ -72,10 +73,15 @@ _BASE_CSS = """
     f'{{ display: none !important; }} }}\n' for px in WIDTH_STEPS)
 
 _PROJECTOR_CSS = f"""
-/* projector view: everything in the main area drawn {PROJECTOR_ZOOM:g}x larger for the back row;
-   the layout reflows to the narrower width, so charts and rows wrap as on a tablet */
+/* projector view: text and controls in the main area drawn {PROJECTOR_ZOOM:g}x larger for the
+   back row; the layout reflows to the narrower width, so rows wrap as on a tablet */
 [data-testid=stMainBlockContainer] {{ zoom: {PROJECTOR_ZOOM}; padding-top: 2.5rem !important;
   max-width: 100% !important; }}
+/* Streamlit sizes a Plotly chart by its on-screen (zoomed) width; zoomed again, the chart would
+   be {PROJECTOR_ZOOM:g}x too wide and cut. Charts keep zoom 1 overall and gain from the folded
+   sidebar's width instead. */
+[data-testid=stMainBlockContainer] [data-testid=stPlotlyChart] {{
+  zoom: {1 / PROJECTOR_ZOOM:g}; }}
 """
 
 

@@ -230,7 +230,7 @@ def grad_norms_figure(
             hovertemplate=f"<b>{names[name]}</b><br>%{{x}}<br>{labels['hover']} = "
                           "%{customdata:.4g}<extra></extra>",
         ))
-    fig.update_xaxes(title=figures.two_lines(labels["x"]), type="category", gridcolor="#eeeeee")
+    fig.update_xaxes(title=labels["x"], type="category", gridcolor="#eeeeee")
     fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", gridcolor="#eeeeee")
     _layout(fig, labels["title"], height=440)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
