@@ -77,11 +77,11 @@ _PROJECTOR_CSS = f"""
    back row; the layout reflows to the narrower width, so rows wrap as on a tablet */
 [data-testid=stMainBlockContainer] {{ zoom: {PROJECTOR_ZOOM}; padding-top: 2.5rem !important;
   max-width: 100% !important; }}
-/* Streamlit sizes a Plotly chart by its on-screen (zoomed) width; zoomed again, the chart would
-   be {PROJECTOR_ZOOM:g}x too wide and cut. Charts keep zoom 1 overall and gain from the folded
-   sidebar's width instead. */
-[data-testid=stMainBlockContainer] [data-testid=stPlotlyChart] {{
-  zoom: {1 / PROJECTOR_ZOOM:g}; }}
+/* Streamlit sizes a Plotly chart or a data grid by its on-screen (zoomed) width; zoomed again,
+   it would be {PROJECTOR_ZOOM:g}x too wide and cut. They keep zoom 1 overall and gain from the
+   folded sidebar's width instead. */
+[data-testid=stMainBlockContainer] [data-testid=stPlotlyChart],
+[data-testid=stMainBlockContainer] [data-testid=stDataFrame] {{ zoom: {1 / PROJECTOR_ZOOM:g}; }}
 """
 
 

@@ -207,7 +207,9 @@ def chain_figure(
                           "%{customdata:.4g}<extra></extra>",
         ))
     fig.update_xaxes(title=labels["x"], gridcolor="#eeeeee")
-    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", gridcolor="#eeeeee")
+    # decades only: a wide chart (the projector view) drew 9-px "2" and "5" between them
+    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", dtick=1,
+                     gridcolor="#eeeeee")
     _layout(fig, labels["title"], height=440)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
     return fig
@@ -231,7 +233,9 @@ def grad_norms_figure(
                           "%{customdata:.4g}<extra></extra>",
         ))
     fig.update_xaxes(title=labels["x"], type="category", gridcolor="#eeeeee")
-    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", gridcolor="#eeeeee")
+    # decades only: a wide chart (the projector view) drew 9-px "2" and "5" between them
+    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", dtick=1,
+                     gridcolor="#eeeeee")
     _layout(fig, labels["title"], height=440)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
     return fig

@@ -300,7 +300,7 @@ SLIDE_JS = """(sel) => {
   const drawn = Array.from(el.querySelectorAll('.annotation-text')).map(e => e.textContent);
   return {sum: drawn.filter(t => t.includes('=')).pop() || null,
           active: el._fullLayout.sliders[0].active,
-          kernel: Array.from(el.data[1].z, r => Array.from(r))};
+          kernel: Array.from(el.calcdata[1][0].z, r => Array.from(r))};
 }"""
 
 
