@@ -11,23 +11,29 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.classroom.presets import page_id
-from ui import image_input, session_end, share
+from ui import display, image_input, session_end, share
 from ui.lang import init_lang, language_toggle, t
 from ui.nav import st_pages
 from ui.runtime import limit_blas_threads
 
 limit_blas_threads()  # one BLAS thread per call: many students share 2 cores (ui/runtime.py)
 
-st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="wide")
+# The projector view opens with the sidebar folded away (the toggle inside it stays reachable).
+_folded = st.query_params.get(display.VIEW_PARAM) == display.PROJECTOR
+st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="wide",
+                   initial_sidebar_state="collapsed" if _folded else "auto")
 init_lang()
+display.init_view()
 session_end.track()  # a closed tab's picture and models are released after the TTL
 
 nav = st.navigation(st_pages())
 page = page_id(nav.url_path)
 share.begin(page)  # the session's first link, ?preset=, ?only= / ?hide=
+display.inject()  # after begin: a preset may turn the projector view on
 
 with st.sidebar:
     language_toggle()
+    display.view_toggle()
     share_box = share.sidebar(page)
     st.divider()
     st.subheader(t("common.image_source"))

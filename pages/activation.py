@@ -11,7 +11,7 @@ from cnnviz import numbers
 from cnnviz.lessons import activation as act_math
 from cnnviz.viz import activation as act_figs
 from cnnviz.viz import figures, style
-from ui import cache, image_input
+from ui import cache, display, image_input
 from ui.activation.controls import (
     NAMES,
     curve_controls,
@@ -176,7 +176,8 @@ def vanish_section(alpha: float) -> None:
     if not fns:
         st.info(t("activation.pick_one"))
         return
-    left, right = st.columns(2, gap="large")
+    # two log-axis charts with long axis titles: side by side only where each gets ~340 px
+    left, right = display.panels("act_vanish", 2, "l")
     with right:
         seed, norms = net_part(fns, alpha)
     with left:

@@ -13,7 +13,7 @@ from cnnviz import functional as F
 from cnnviz import images, numbers
 from cnnviz.lessons import conv as conv_math
 from cnnviz.viz import conv as conv_figs
-from ui import cache, image_input
+from ui import cache, display, image_input
 from ui.conv import controls as conv_controls
 from ui.errors import guard
 from ui.lang import t
@@ -61,10 +61,15 @@ def slide_section() -> None:
                                       s["names"]) for stop in sl.stops]
         titles = {k: t(f"conv.panel_{k}") for k in ("input", "kernel", "output")}
         # ~100 frames: built once for the class per settings and language
-        st.plotly_chart(cache.figure(conv_figs.slide_figure, sl, lines, titles=titles,
-                                     labels=_labels(),
-                                     names=s["names"], duration=s["duration"]),
-                        key="conv_slide_chart", config=NO_BAR)
+        # side by side where the column is wide enough, stacked on a phone (the browser picks
+        # one by the column's width: ui.display.by_width)
+        wide, narrow = display.by_width("conv_slide", conv_figs.WIDE_SLIDE_PX)
+        for where, key, thin in ((wide, "conv_slide_chart", False),
+                                 (narrow, "conv_slide_chart_narrow", True)):
+            where.plotly_chart(cache.figure(conv_figs.slide_figure, sl, lines, titles=titles,
+                                            labels=_labels(), names=s["names"],
+                                            duration=s["duration"], narrow=thin),
+                               key=key, config=NO_BAR)
         ho, wo = sl.out.shape
         st.markdown(t("conv.slide_result", h=ho, w=wo, first=numbers.fmt(sl.stops[0].value),
                       n=len(sl.stops)))
@@ -98,8 +103,13 @@ def rgb_section() -> None:
                                c=c) for c in conv_controls.CHANNELS],
                   "maps": [t("conv.rgb_map", k=m + 1, b=numbers.fmt(ex["bias"][m]))
                            for m in range(len(maps))]}
-        st.plotly_chart(cache.figure(conv_figs.rgb_slide_figure, sl, maps, f, lines, titles=titles,
-                                     labels=_labels()), key="conv_rgb_chart", config=NO_BAR)
+        # three channels side by side need ~900 px; below, the channels are stacked
+        wide, narrow = display.by_width("conv_rgb", conv_figs.WIDE_RGB_PX)
+        for where, key, thin in ((wide, "conv_rgb_chart", False),
+                                 (narrow, "conv_rgb_chart_narrow", True)):
+            where.plotly_chart(cache.figure(conv_figs.rgb_slide_figure, sl, maps, f, lines,
+                                            titles=titles, labels=_labels(), narrow=thin),
+                               key=key, config=NO_BAR)
         k, ho, wo = maps.shape
         st.markdown(t("conv.rgb_depth", k=k, h=ho, w=wo))
     why("conv.why_rgb")
@@ -194,10 +204,14 @@ def explain_block(ex: dict, k: int, i: int, j: int) -> None:
     gray = [t("conv.channel_gray")]
     channels = list(conv_controls.CHANNELS) if ex["window"].shape[0] == 3 else gray
     titles = {key: t(f"conv.explain_{key}") for key in ("window", "kernel", "products")}
-    left, right = st.columns([3, 2])
-    left.plotly_chart(cache.figure(conv_figs.explain_figure, ex, channels=channels, titles=titles,
-                                    hover_label=t("common.value")),
-                      key="conv_explain", config=NO_BAR)
+    left, right = display.panels("conv_explain", [3, 2], "l")
+    # three grids side by side need ~45 px a cell for "0.735": below, products under windows
+    with left:
+        wide, narrow = display.by_width("conv_explain", conv_figs.WIDE_RGB_PX)
+    for where, key, thin in ((wide, "conv_explain", False), (narrow, "conv_explain_narrow", True)):
+        where.plotly_chart(cache.figure(conv_figs.explain_figure, ex, channels=channels,
+                                        titles=titles, hover_label=t("common.value"),
+                                        narrow=thin), key=key, config=NO_BAR)
     sums = " + ".join(numbers.fmt_factor(v) for v in ex["channel_sums"])
     with right:
         if ex["window"].shape[0] == 1 and ex["window"][0].size <= 9:

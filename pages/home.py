@@ -9,7 +9,7 @@ import streamlit as st
 from cnnviz import images
 from cnnviz.lessons import overview
 from cnnviz.viz import figures, style
-from ui import cache, image_input
+from ui import cache, display, image_input
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
@@ -31,17 +31,20 @@ def pipeline_section() -> None:
     maps = cache.shared(overview.pipeline, np.ascontiguousarray(gray, dtype=np.float32))
     h, w = maps["input"].shape
     ph, pw = maps["pool"].shape
-    panels = [
-        (maps["input"], f"{t('home.tile_input')} {h}×{w}×1", False),
-        (maps["conv"], f"{t('home.tile_conv')} {h}×{w}×1", True),
-        (maps["relu"], f"{t('home.tile_relu')} {h}×{w}×1", False),
-        (maps["pool"], f"{t('home.tile_pool')} {ph}×{pw}×1", False),
+    stages = [
+        ("input", maps["input"], f"{t('home.tile_input')} {h}×{w}×1", False),
+        ("conv", maps["conv"], f"{t('home.tile_conv')} {h}×{w}×1", True),
+        ("relu", maps["relu"], f"{t('home.tile_relu')} {h}×{w}×1", False),
+        ("pool", maps["pool"], f"{t('home.tile_pool')} {ph}×{pw}×1", False),
     ]
-    st.plotly_chart(cache.figure(figures.maps_row_figure, panels, height=280,
-                                  hover_label=t("common.value")),
-                    key="home_pipeline")
-    cols = st.columns(len(STAGES))
-    for col, (name, page, key) in zip(cols, STAGES, strict=True):
+    # one figure per stage in a row that wraps: on a phone the stages stack, each still readable
+    for col, (name, arr, title, signed) in zip(display.panels("home_pipe", 4, "s"), stages,
+                                               strict=True):
+        col.plotly_chart(cache.figure(figures.map_figure, arr, title=title, signed=signed,
+                                       colorbar=False, hover_label=t("common.value"),
+                                       height=220), key=f"home_pipeline_{name}")
+    for col, (name, page, key) in zip(display.panels("home_stages", len(STAGES), "s"), STAGES,
+                                      strict=True):
         with col.container(border=True):
             st.markdown(f"**{t(f'home.tile_{name}')}**")
             st.caption(t(key, n=ph * pw))
@@ -109,7 +112,7 @@ def sharing_section() -> None:
                       bind="query-params", help=t("home.share_noise_help"))
     with guard():
         demo = cache.shared(overview.sharing_scene, pattern, copies, seed=int(seed), noise=noise)
-        a, b, c = st.columns([5, 2, 5])
+        a, b, c = display.panels("home_share", [5, 2, 5], "s")
         a.plotly_chart(cache.figure(figures.map_figure, demo.scene, title=t("home.share_scene"),
                                      signed=None, hover_label=t("common.value"), height=360),
                        key="home_scene")

@@ -34,7 +34,7 @@ def navigator() -> str:
 def pager(step: str) -> None:
     """Back / Next under the step."""
     i = STEPS.index(step)
-    back, _, nxt = st.columns([1, 4, 1])
+    back, _, nxt = st.columns([2, 3, 2])  # room for "下一步" and its arrow next to the sidebar
     if i > 0:
         back.button(t("lesson.back"), key="lesson_back", on_click=go, args=(STEPS[i - 1],),
                     icon=":material/arrow_back:", width="stretch", help=t("lesson.back_help"))

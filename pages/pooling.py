@@ -11,7 +11,7 @@ from cnnviz import images, numbers
 from cnnviz.lessons import pooling as pool_math
 from cnnviz.viz import pooling as pool_figs
 from cnnviz.viz import style
-from ui import cache, image_input
+from ui import cache, display, image_input
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
@@ -47,7 +47,8 @@ def step_section() -> None:
         labels |= {"value": t("common.value"), "title_max": t("pooling.max_pooling"),
                    "title_avg": t("pooling.avg_pooling")}
         seq = cache.shared(pool_math.step_sequence, grid, f, stride, p)
-        for col, m in zip(st.columns(2), MODES, strict=True):
+        # stacked where two do not fit (a phone, or next to the sidebar)
+        for col, m in zip(display.panels("pool_step", 2, "l"), MODES, strict=True):
             spec = cache.figure(pool_figs.step_spec, seq, m,
                                 labels | {"title": labels[f"title_{m}"]})
             col.plotly_chart(spec, key=f"pool_step_{m}")
@@ -73,12 +74,15 @@ def article_section() -> None:
     specs = cache.shared(pool_figs.article_specs, cache.shared(pool_math.turn_example),
                          cache.shared(pool_math.step_sequence, pool_math.ARTICLE_4X4, 2, 2, 0),
                          {k: t(f"pooling.{k}") for k in keys}, t("common.value"))
-    for col, key in zip(st.columns([3, 2, 3, 2, 2]), keys[:5], strict=True):
+    # one figure per panel in rows that wrap: next to the sidebar or on a phone the panels go
+    # onto new lines instead of being cut (each grid keeps its cell size)
+    for col, key in zip(display.panels("pool_turn", [3, 2, 3, 2, 2], "s"), keys[:5],
+                        strict=True):
         col.plotly_chart(cache.Prebuilt(specs[key]), key=f"pool_{key}")
     ex = pool_math.turn_example()
     st.markdown(t("pooling.turn_result", max=style.fmt(ex["max"]), avg=style.fmt(ex["avg"])))
     st.subheader(t("pooling.four_title"))
-    for col, key in zip(st.columns(3), keys[5:], strict=True):
+    for col, key in zip(display.panels("pool_four", 3, "s"), keys[5:], strict=True):
         col.plotly_chart(cache.Prebuilt(specs[key]), key=f"pool_{key}")
     st.markdown(t("pooling.four_text"))
     why("pooling.why_redundant")
@@ -101,9 +105,12 @@ def feature_section(gray: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray] 
     pooled = cache.shared(pool_math.pool_stack, maps, f, stride, mode=s["mode"])
     top = tuple(f"{t(f'pooling.kernel_{n}')} {shape_text(maps.shape[1:])}" for n in names)
     bottom = tuple(f"→ {shape_text(pooled.shape[1:])}" for _ in names)
-    st.plotly_chart(cache.figure(pool_figs.slices_figure, maps, pooled, top, bottom,
-                                 t("common.value")),
-                    key="pool_slices")
+    # one figure per kernel in a row that wraps: four maps side by side ran their titles into
+    # each other next to the sidebar and on a phone
+    for i, col in enumerate(display.panels("pool_slices", len(names), "s")):
+        col.plotly_chart(cache.figure(pool_figs.slices_figure, maps[i : i + 1], pooled[i : i + 1],
+                                      top[i : i + 1], bottom[i : i + 1], t("common.value")),
+                         key="pool_slices" if i == 0 else f"pool_slices_{i}")
     comp = pool_math.compression(maps.shape, pooled.shape)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(t("pooling.fm_in"), shape_text(maps.shape), help=t("pooling.fm_in_help"))

@@ -13,7 +13,7 @@ from cnnviz import images
 from cnnviz.lessons import preprocessing as prep_math
 from cnnviz.viz import figures, style
 from cnnviz.viz import preprocessing as prep_figs
-from ui import cache, image_input
+from ui import cache, display, image_input
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header
@@ -64,7 +64,10 @@ def story_panels(story: prep_math.Story, labels: tuple[str, str], colors, box: b
     pcs = (t("preprocessing.pc", k=1), t("preprocessing.pc", k=2))
     groups = [("original", "centered"), ("normalized", "pca"), ("whitened",)]
     ranges = prep_figs.story_ranges(story.points, story.covs, story.means, groups)
-    for col, name in zip(st.columns(len(prep_math.STAGES)), prep_math.STAGES, strict=True):
+    # the five stages wrap onto new lines where five do not fit (projector with the sidebar
+    # open, tablet, phone) instead of each being cut to its left half
+    for col, name in zip(display.panels("prep_story", len(prep_math.STAGES), "m"),
+                         prep_math.STAGES, strict=True):
         xr, yr = ranges[name]
         chart(col, cache.figure(
             prep_figs.stage_scatter,
@@ -143,10 +146,14 @@ def descent_section(story: prep_math.Story) -> None:
 
     panels = [(d, t("preprocessing.descent_panel", name=t(f"preprocessing.stage_{k}"),
                      k=cond(d))) for k, d in paths.items()]
-    chart(st, cache.figure(prep_figs.descent_figure, panels, axis_labels=("w₁", "w₂"),
-                            start_label=t("preprocessing.descent_start"),
-                            best_label=t("preprocessing.descent_best"),
-                            step_label=t("preprocessing.descent_step")), "prep_descent")
+    # one figure per panel, in a row that wraps (their titles ran into each other on a phone)
+    for col, name, panel in zip(display.panels("prep_descent", 3, "m"), paths, panels,
+                                strict=True):
+        chart(col, cache.figure(prep_figs.descent_figure, [panel], axis_labels=("w₁", "w₂"),
+                                start_label=t("preprocessing.descent_start"),
+                                best_label=t("preprocessing.descent_best"),
+                                step_label=t("preprocessing.descent_step")),
+              "prep_descent" if name == "original" else f"prep_descent_{name}")
     st.caption(t("preprocessing.descent_steps", a=steps(paths["original"]),
                  b=steps(paths["normalized"]), c=steps(paths["whitened"])))
     explain("why_centering")
@@ -200,7 +207,8 @@ def zca_section() -> None:
                                 hover_label=t("common.value")), "prep_patches")
         st.caption(t("preprocessing.zca_range", lo=style.fmt(z.whitened.min()),
                      hi=style.fmt(z.whitened.max())))
-        left, right = st.columns([2, 3])
+        # the filter's printed weights need ~50 px a cell: below that its column wraps
+        left, right = display.panels("prep_zca", [2, 3], "l")
         chart(left, cache.figure(prep_figs.filter_figure, z.filter,
                                   title=t("preprocessing.zca_filter"),
                                   hover_label=t("common.value")), "prep_filter")

@@ -28,6 +28,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.classroom import links, presets
+from ui import display
 from ui.lang import current, t
 
 START = "_share_start"  # the query parameters of the session's first run: key -> list[str]
@@ -151,8 +152,8 @@ def unusable(start: dict[str, list[str]], page: str) -> list[str]:
     grids = presets.GRID_PARAMS.get(page, ())
     bad = []
     for key, values in start.items():
-        if key in ("lang", "preset", "embed", "embed_options") or key in grids:
-            continue  # ui.lang / begin / Streamlit itself / the grid hooks judge these
+        if key in ("lang", "view", "preset", "embed", "embed_options") or key in grids:
+            continue  # ui.lang / ui.display / begin / Streamlit itself / the grid hooks
         if key in ("only", "hide"):
             bad += links.parse_keys(values)[1]
             continue
@@ -252,6 +253,8 @@ def _apply(preset: dict[str, Any], *, from_link: bool = False) -> None:
     else:
         _drop_param("only")
     _drop_param("hide")
+    if preset.get("view"):
+        display.set_view(preset["view"] == display.PROJECTOR)
 
 
 def _on_preset(page: str, preset_id: str) -> None:

@@ -3,8 +3,9 @@
 A preset sets some of a page's widgets (``params``: widget key -> value, exactly the values the
 widget offers, e.g. option names rather than translated labels) and may name the only controls
 a projected page should show (``only``: widget keys; a grid named in :data:`GRID_PARAMS` counts
-too). ``?preset=<id>`` in a page's link applies it when the link is opened; ``?only=`` and
-``?hide=`` (comma-separated keys) hide controls on any link.
+too), and may open the projector view (``view``: "projector", larger text for the back row).
+``?preset=<id>`` in a page's link applies it when the link is opened; ``?only=`` and ``?hide=``
+(comma-separated keys) hide controls on any link.
 
 Page ids are the page's URL path, ``home`` for the start page. A preset's title is in the
 catalogue (``cnnviz/locales/<lang>/presets.json``) under :func:`title_key`.
@@ -18,7 +19,7 @@ __all__ = ["GRID_PARAMS", "PAGES", "PRESETS", "SPECIAL_PARAMS", "find", "for_pag
            "title_key"]
 
 #: Link parameters that are not widget values.
-SPECIAL_PARAMS = ("lang", "preset", "only", "hide")
+SPECIAL_PARAMS = ("lang", "view", "preset", "only", "hide")
 
 #: Parameters in our own grid encoding (cnnviz.classroom.links), per page: grids and kernels typed
 #: into a data editor, which Streamlit cannot keep in the URL by itself.
@@ -58,7 +59,7 @@ PRESETS: dict[str, list[dict[str, Any]]] = {
          "params": {"conv_example": "article", "conv_stride": 1, "conv_padding": 0,
                     "conv_dilation": 1, "conv_grid": _ARTICLE_5X5,
                     "conv_kernel": _ARTICLE_KERNEL},
-         "only": ["conv_stride", "conv_padding"]},
+         "only": ["conv_stride", "conv_padding"], "view": "projector"},
         {"id": "stride2",
          "params": {"conv_example": "article", "conv_stride": 2, "conv_padding": 0,
                     "conv_dilation": 1, "conv_grid": _ARTICLE_5X5,

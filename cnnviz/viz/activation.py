@@ -144,8 +144,8 @@ def _mark_steepest(fig, steepest, lo, hi, labels, derivative) -> None:
     ), row=1, col=1)
     if derivative:
         fig.add_trace(go.Scatter(
-            x=[x0], y=[d0], mode="markers+text", text=[labels["peak"]],
-            textposition="top right", showlegend=False, hoverinfo="skip",
+            x=[x0], y=[d0], mode="markers+text", text=[figures.two_lines(labels["peak"], 14)],
+            textposition="top center", showlegend=False, hoverinfo="skip",
             textfont={"color": color, "size": style.FONT_SIZE},
             marker={"color": color, "size": 11, "line": {"color": "white", "width": 2}},
         ), row=2, col=1)
@@ -232,7 +232,9 @@ def chain_figure(
                           "%{customdata:.4g}<extra></extra>",
         ))
     fig.update_xaxes(title=labels["x"], gridcolor="#eeeeee")
-    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", gridcolor="#eeeeee")
+    # decades only: a wide chart (the projector view) drew 9-px "2" and "5" between them
+    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", dtick=1,
+                     gridcolor="#eeeeee")
     _layout(fig, labels["title"], height=440)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
     return fig
@@ -256,7 +258,9 @@ def grad_norms_figure(
                           "%{customdata:.4g}<extra></extra>",
         ))
     fig.update_xaxes(title=labels["x"], type="category", gridcolor="#eeeeee")
-    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", gridcolor="#eeeeee")
+    # decades only: a wide chart (the projector view) drew 9-px "2" and "5" between them
+    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", dtick=1,
+                     gridcolor="#eeeeee")
     _layout(fig, labels["title"], height=440)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
     return fig

@@ -29,6 +29,14 @@ PENDING_FILL = "rgba(236, 236, 236, 1)"
 #: Weight labels ("×w") are drawn inside the window only for kernels up to this many taps.
 MAX_WEIGHT_LABELS = 9
 CELL_PX = 44
+#: The colour example's cells (three channels, their kernels and the maps).
+RGB_CELL_PX = 34
+#: The narrowest column (px) each layout of the animations is drawn for: the page shows the
+#: side-by-side layout from WIDE_*_PX of column width up, the narrow one below (a phone's
+#: column is ~358 px). Texts are wrapped and cells sized for these widths.
+NARROW_PX = 340
+WIDE_SLIDE_PX = 560
+WIDE_RGB_PX = 900
 #: Numeric grids use the diverging scale up to this factor beyond their largest |value|.
 LIGHTEN = 1.6
 GAP = 1.2  # empty cells between panels
@@ -79,8 +87,10 @@ def _input_traces(padded: np.ndarray, padding: tuple[int, int], x0: float, hover
     in_pad = np.ones_like(padded, dtype=bool)
     in_pad[ph:hp - ph, pw:wp - pw] = False
     inner = padded[ph:hp - ph, pw:wp - pw]
+    # the padding's zeros are printed by the border trace only (twice drawn, they were text
+    # over text)
     main = _grid_trace(np.where(in_pad, 0.0, padded), x0, signed=None, hover=hover,
-                       text=np.vectorize(fmt)(padded))
+                       text=np.where(in_pad, "", np.vectorize(fmt)(padded)))
     main.update(y=y0 + np.arange(hp), **_scale(inner, None))
     if not in_pad.any():
         return [main]
@@ -148,14 +158,45 @@ def _weight_labels(kernel, rows, cols, x0, names=None, y0: float = 0) -> list[di
     k = np.asarray(kernel)
     if k.size > MAX_WEIGHT_LABELS:
         return []
-    return [_note(x0 + c + 0.45, y0 + r + 0.42,
+    # in the cell's corner (the annotation's ~3 px padding may reach into the 1-px gap), clear
+    # of the cell's own number
+    return [_note(x0 + c + 0.57, y0 + r + 0.55,
                   "×" + (names[a][b] if names else fmt(k[a, b])),
                   size=11, xanchor="right", yanchor="bottom")
             for a, r in enumerate(rows) for b, c in enumerate(cols)]
 
 
-def _player(n: int, duration: int, labels: dict, y: float) -> tuple[list, list]:
-    """Play/pause buttons and the step slider (scrubber) for ``n`` frames."""
+#: Average advance of a character of the arithmetic lines, in units of the font size (digits,
+#: "×", "+" and spaces in the Noto fonts; CJK characters count double).
+CHAR_EM = 0.58
+#: The margins the animations use (left + right), for their fixed widths.
+SIDE_PX = 20
+
+
+def wrap_terms(lines: Sequence[str], width_px: float, font_px: float) -> list[str]:
+    """The arithmetic ``lines`` broken before a " + " wherever a line would be wider than
+    ``width_px`` (a phone, or a 5x5 kernel): no sum runs off the figure's right edge."""
+    def width(text: str) -> float:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text) * CHAR_EM * font_px
+
+    out: list[str] = []
+    for line in lines:
+        parts = line.split(" + ")
+        cur = parts[0]
+        for part in parts[1:]:
+            if width(cur + " + " + part) > width_px:
+                out.append(cur)
+                cur = "+ " + part
+            else:
+                cur += " + " + part
+        out.append(cur)
+    return out
+
+
+def _player(n: int, duration: int, labels: dict, y: float,
+            below: float | None = None) -> tuple[list, list]:
+    """Play/pause buttons and the step slider (scrubber) for ``n`` frames; with ``below``
+    (paper y) the slider gets the whole width under the buttons (a phone's narrow figure)."""
     still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
              "transition": {"duration": 0}}
     play = {"frame": {"duration": duration, "redraw": True}, "fromcurrent": True,
@@ -169,13 +210,20 @@ def _player(n: int, duration: int, labels: dict, y: float) -> tuple[list, list]:
                      "args": [[None], still]}],
     }]
     sliders = [{
-        "active": 0, "x": 0.24, "len": 0.76, "y": y + 0.01, "yanchor": "top",
+        "active": 0, "x": 0.36, "len": 0.64, "y": y + 0.01, "yanchor": "top",
         "pad": {"t": 0, "b": 0}, "currentvalue": {"prefix": labels["stop"] + " ",
                                                    "font": {"size": style.FONT_SIZE}},
         "steps": [{"label": str(s + 1), "method": "animate",
                    "args": [[str(s)], still]} for s in range(n)],
         "font": {"size": 11}, "ticklen": 3,
     }]
+    if below is not None:
+        sliders[0].update(x=0.0, len=1.0, y=below)
+        if n > 12:  # step numbers every few steps only: a narrow rail has no room for all
+            every = -(-n // 8)
+            for i, step in enumerate(sliders[0]["steps"]):
+                if i % every and i != n - 1:
+                    step["label"] = " "
     return menus, sliders
 
 
@@ -206,8 +254,10 @@ def slide_figure(
     names: list[list[str]] | None = None,
     duration: int = 700,
     start: int = 0,
+    narrow: bool = False,
 ) -> go.Figure:
-    """The padded input, the kernel and the feature map side by side, with one frame per stop.
+    """The padded input, the kernel and the feature map side by side, with one frame per stop
+    (``narrow``: the input above, the kernel and the map under it, for a phone's column).
 
     Parameters
     ----------
@@ -222,10 +272,17 @@ def slide_figure(
     hp, wp = padded.shape
     kh, kw = kernel.shape
     ho, wo = out.shape
-    xk = wp + GAP
-    xo = xk + kw + GAP
-    width_cells = xo + wo
-    height_cells = max(hp, kh, ho)
+    if narrow:  # input on top; kernel and feature map side by side under it
+        yk = hp + 1.0
+        xk, xo = 0.0, kw + GAP
+        width_cells = max(wp, xo + wo)
+        height_cells = yk + max(kh, ho)
+    else:
+        yk = 0.0
+        xk = wp + GAP
+        xo = xk + kw + GAP
+        width_cells = xo + wo
+        height_cells = max(hp, kh, ho)
     hover = f"({'%{y}'}, {'%{x}'})<br>{labels['value']}: %{{z}}<extra></extra>"
     traces = _input_traces(padded, sl.padding, 0, hover)
     ktext = (np.array([[f"{names[r][c]}={fmt(kernel[r, c])}" for c in range(kw)]
@@ -233,33 +290,46 @@ def slide_figure(
     traces.append(_grid_trace(kernel, xk, signed=True, hover=hover, text=ktext,
                               size=style.CELL_FONT_SIZE - 3 if names else None))
     traces.append(_grid_trace(out, xo, signed=True, hover=hover))
+    traces[-2].update(y=yk + np.arange(kh))
+    traces[-1].update(y=yk + np.arange(ho))
     fig = _figure(traces)
-    multiline = kw > 3 or any(len(" ".join(lns)) > 100 for lns in lines)
-    text_lines = max((len(lns) for lns in lines), default=1) if multiline else 1
-    grid_px, text_px, player_px = CELL_PX * height_cells, 28 * text_lines + 16, 118
+    # the arithmetic is wrapped for the narrowest column this layout is shown in (the page
+    # picks the layout from the column's width): one line when it fits, else one line per
+    # kernel row, broken further before a " + " where a row is still too wide
+    cell = min(CELL_PX, NARROW_PX / (width_cells + 0.2)) if narrow else CELL_PX
+    text_w = (NARROW_PX if narrow else WIDE_SLIDE_PX) - SIDE_PX - 4
+    font = style.FONT_SIZE + 1
+    wrapped = []
+    for lns in lines:
+        one = wrap_terms([" ".join(lns)], text_w, font)
+        wrapped.append(one if len(one) == 1 and kw <= 3 else wrap_terms(lns, text_w, font))
+    text_lines = max((len(lns) for lns in wrapped), default=1)
+    player_px = 160 if narrow else 118
+    grid_px, text_px = cell * height_cells, 28 * text_lines + 16
     plot_px = grid_px + text_px + player_px
     y0 = (text_px + player_px) / plot_px
     _axes(fig, [], height_cells, width_cells, (y0, 1.0))
     static = [
         _note(0 + (wp - 1) / 2, -0.55, titles["input"], size=style.FONT_SIZE, color="#222",
               yanchor="bottom"),
-        _note(xk + (kw - 1) / 2, -0.55, titles["kernel"], size=style.FONT_SIZE, color="#222",
-              yanchor="bottom"),
-        _note(xo + (wo - 1) / 2, -0.55, titles["output"], size=style.FONT_SIZE, color="#222",
-              yanchor="bottom"),
+        _note(xk + (kw - 1) / 2, yk - 0.55, titles["kernel"], size=style.FONT_SIZE,
+              color="#222", yanchor="bottom"),
+        _note(xo + (wo - 1) / 2, yk - 0.55, titles["output"], size=style.FONT_SIZE,
+              color="#222", yanchor="bottom"),
     ]
     frames = []
     for s, st in enumerate(sl.stops):
         shapes = _boundary(0, 0, sl.padding, hp, wp) + _window_shapes(st.rows, st.cols, 0)
-        shapes.append(_rect(xo + st.j, st.i, 1, 1))
-        shapes += _covers(st.i, st.j, ho, wo, xo)
-        text = "<br>".join(lines[s]) if text_lines > 1 else " ".join(lines[s])
-        arith = _note(0.0, y0 - 8 / plot_px, text, size=style.FONT_SIZE + 1, color="#222",
+        shapes.append(_rect(xo + st.j, yk + st.i, 1, 1))
+        shapes += _covers(st.i, st.j, ho, wo, xo, yk)
+        text = "<br>".join(wrapped[s])
+        arith = _note(0.0, y0 - 8 / plot_px, text, size=font, color="#222",
                       xanchor="left", yanchor="top", ref="paper")
         arith["align"] = "left"
         notes = static + _weight_labels(kernel, st.rows, st.cols, 0, names) + [arith]
         frames.append({"name": str(s), "layout": {"shapes": shapes, "annotations": notes}})
-    menus, sliders = _player(len(frames), duration, labels, y=(player_px - 6) / plot_px)
+    menus, sliders = _player(len(frames), duration, labels, y=(player_px - 6) / plot_px,
+                             below=(player_px - 58) / plot_px if narrow else None)
     start = min(max(int(start), 0), len(frames) - 1) if frames else 0
     sliders[0]["active"] = start
     fig.update_layout(updatemenus=menus, sliders=sliders)
@@ -281,9 +351,11 @@ def rgb_slide_figure(
     titles: dict[str, object],
     labels: dict[str, str],
     duration: int = 900,
+    narrow: bool = False,
 ) -> go.Figure:
     """Three channels side by side, each with the kernel's slice for it underneath, and the K
-    feature maps on the right (output depth K).
+    feature maps on the right (output depth K). ``narrow`` (a phone's or tablet's column):
+    the channels stacked, each with its kernel slice beside it, the maps under them.
 
     The followed map (``follow``) fills in as its kernel slides; the others are complete.
     ``titles``: ``channels`` (3 names), ``kernel`` (3 slice titles), ``maps`` (K titles).
@@ -293,53 +365,78 @@ def rgb_slide_figure(
     c, hp, wp = padded.shape
     kh, kw = kernel.shape[1:]
     k, ho, wo = maps.shape
-    col_w, ky = wp + GAP + 0.4, hp + 1.6
-    xo = c * col_w + 0.8
     out_h = ho + 1.4
-    height_cells = max(ky + kh, k * out_h - 1.4)
-    width_cells = xo + max(wo, 4.5)
+    if narrow:
+        row_h, title_w = hp + 1.0, 4.8  # a channel's row; room (cells) for a map's title
+        width_cells = wp + GAP + max(kw, 4.2)
+        chan_xy = [(0.0, ci * row_h) for ci in range(c)]
+        kern_xy = [(wp + GAP, ci * row_h + (hp - kh) / 2) for ci in range(c)]
+        per_row = max(1, int((width_cells + GAP) // (max(wo, title_w) + GAP)))
+        top = c * row_h + 0.6
+        map_xy = [((m % per_row) * (max(wo, title_w) + GAP), top + (m // per_row) * out_h)
+                  for m in range(k)]
+        height_cells = map_xy[-1][1] + ho
+    else:
+        col_w, ky = wp + GAP + 0.4, hp + 1.6
+        xo = c * col_w + 0.8
+        chan_xy = [(ci * col_w, 0.0) for ci in range(c)]
+        kern_xy = [(ci * col_w + (wp - kw) / 2, ky) for ci in range(c)]
+        map_xy = [(xo, m * out_h) for m in range(k)]
+        height_cells = max(ky + kh, k * out_h - 1.4)
+        width_cells = xo + max(wo, 4.5)
     hover = f"({'%{y}'}, {'%{x}'})<br>{labels['value']}: %{{z}}<extra></extra>"
     traces, static = [], []
     for ci in range(c):
-        x0 = ci * col_w
-        xk = x0 + (wp - kw) / 2
-        traces += _input_traces(padded[ci], sl.padding, x0, hover)
+        (x0, y0c), (xk, yk) = chan_xy[ci], kern_xy[ci]
+        traces += _input_traces(padded[ci], sl.padding, x0, hover, y0=y0c)
         tk = _grid_trace(kernel[ci], xk, signed=True, hover=hover)
-        tk.update(y=ky + np.arange(kh))
+        tk.update(y=yk + np.arange(kh))
         traces.append(tk)
         name = str(titles["channels"][ci])
         color = style.CHANNEL_COLORS.get(name[:1], "#222")
-        static.append(_note(x0 + (wp - 1) / 2, -0.55, name, size=style.FONT_SIZE, color=color,
-                            yanchor="bottom"))
-        static.append(_note(xk + (kw - 1) / 2, ky - 0.55, str(titles["kernel"][ci]),
-                            size=style.FONT_SIZE - 2, color=color, yanchor="bottom"))
+        static.append(_note(x0 + (wp - 1) / 2, y0c - 0.55, name, size=style.FONT_SIZE,
+                            color=color, yanchor="bottom"))
+        knote = _note(xk + (kw - 1) / 2, yk - 0.55, str(titles["kernel"][ci]),
+                      size=style.FONT_SIZE - 2, color=color, yanchor="bottom")
+        if narrow:  # beside its channel: the title starts at the slice and may run right
+            knote.update(x=xk - 0.5, xanchor="left")
+        static.append(knote)
     for m in range(k):
-        tm = _grid_trace(maps[m], xo, signed=True, hover=hover)
-        tm.update(y=m * out_h + np.arange(ho))
+        xm, ym = map_xy[m]
+        tm = _grid_trace(maps[m], xm, signed=True, hover=hover)
+        tm.update(y=ym + np.arange(ho))
         traces.append(tm)
-        static.append(_note(xo + (wo - 1) / 2, m * out_h - 0.55, str(titles["maps"][m]),
-                            size=style.FONT_SIZE - 2, color="#222", yanchor="bottom"))
+        mnote = _note(xm + (wo - 1) / 2, ym - 0.55, str(titles["maps"][m]),
+                      size=style.FONT_SIZE - 2, color="#222", yanchor="bottom")
+        if narrow:
+            mnote.update(x=xm - 0.5, xanchor="left")
+        static.append(mnote)
     fig = _figure(traces)
-    text_px = 24 * (c + 1) + 16
-    grid_px, player_px = 34 * height_cells, 118
+    # texts wrapped and cells sized for the narrowest column this layout is shown in
+    cell = min(RGB_CELL_PX, NARROW_PX / (width_cells + 0.2)) if narrow else RGB_CELL_PX
+    text_w = (NARROW_PX if narrow else WIDE_RGB_PX) - SIDE_PX - 4
+    lines = [wrap_terms(lns, text_w, style.FONT_SIZE) for lns in lines]
+    text_px = 24 * max((len(lns) for lns in lines), default=c + 1) + 16
+    grid_px, player_px = cell * height_cells, 160 if narrow else 118
     plot_px = grid_px + text_px + player_px
     y0 = (text_px + player_px) / plot_px
     _axes(fig, [], height_cells, width_cells, (y0, 1.0))
     frames = []
-    oy = follow * out_h
+    ox, oy = map_xy[follow]
     for s, stp in enumerate(sl.stops):
         shapes = []
-        for ci in range(c):
-            shapes += _boundary(ci * col_w, 0, sl.padding, hp, wp)
-            shapes += _window_shapes(stp.rows, stp.cols, ci * col_w)
-        shapes.append(_rect(xo + stp.j, oy + stp.i, 1, 1))
-        shapes += _covers(stp.i, stp.j, ho, wo, xo, oy)
+        for x0, y0c in chan_xy:
+            shapes += _boundary(x0, y0c, sl.padding, hp, wp)
+            shapes += _window_shapes(stp.rows, stp.cols, x0, y0c)
+        shapes.append(_rect(ox + stp.j, oy + stp.i, 1, 1))
+        shapes += _covers(stp.i, stp.j, ho, wo, ox, oy)
         text = _note(0.0, y0 - 8 / plot_px, "<br>".join(lines[s]), size=style.FONT_SIZE,
                      color="#222", xanchor="left", yanchor="top", ref="paper")
         text["align"] = "left"
         frames.append({"name": str(s), "layout": {"shapes": shapes,
                                                   "annotations": [*static, text]}})
-    menus, sliders = _player(len(frames), duration, labels, y=(player_px - 6) / plot_px)
+    menus, sliders = _player(len(frames), duration, labels, y=(player_px - 6) / plot_px,
+                             below=(player_px - 58) / plot_px if narrow else None)
     fig.update_layout(updatemenus=menus, sliders=sliders, **frames[0]["layout"])
     fig.frames = [go.Frame(f) for f in frames]
     figures.base_layout(fig, "", height=int(plot_px + 44))
@@ -535,37 +632,46 @@ def feature_map_figure(
 
 
 def explain_figure(ex: dict, *, channels: Sequence[str], titles: dict[str, str],
-                   hover_label: str = "value") -> go.Figure:
+                   hover_label: str = "value", narrow: bool = False) -> go.Figure:
     """One output pixel explained: per channel the input window (padding cells in the padding
-    colour), the kernel slice and the products, numbers printed."""
+    colour), the kernel slice and the products, numbers printed. ``narrow`` (a phone's or
+    tablet's column): the products under the window, so each cell keeps room for "0.735"."""
     win, ker, prod = ex["window"], ex["kernel"], ex["products"]
     c, kh, kw = win.shape
     hover = f"({'%{y}'}, {'%{x}'})<br>{hover_label}: %{{z:.4g}}<extra></extra>"
-    xk, xp = kw + GAP, 2 * (kw + GAP)
-    row_h = kh + 1.4
+    head = 2.0 if c > 1 else 1.4  # room for the titles above a grid
+    xk = kw + GAP
+    if narrow:
+        xp, yp, row_h = 0.0, kh + head, 2 * (kh + head)
+        width_cells = 2 * kw + GAP + 0.4
+    else:
+        xp, yp, row_h = 2 * (kw + GAP), 0.0, kh + head
+        width_cells = xp + kw + 2.6
     traces, notes, shapes = [], [], []
     pad_mask = np.asarray(ex["in_padding"], dtype=bool)
     for ci in range(c):
         y = ci * row_h
-        for x0, arr, signed in ((0, win[ci], None), (xk, ker[ci], True), (xp, prod[ci], True)):
+        for x0, dy, arr, signed in ((0, 0.0, win[ci], None), (xk, 0.0, ker[ci], True),
+                                    (xp, yp, prod[ci], True)):
             tr = _grid_trace(arr, x0, signed=signed, hover=hover, size=style.CELL_FONT_SIZE - 3)
-            tr.update(y=y + np.arange(kh))
+            tr.update(y=y + dy + np.arange(kh))
             if signed is None and not style.is_signed(win):  # pixel values: one scale 0..1
                 tr.update(zmin=0.0, zmax=max(1.0, float(np.max(win))))
             traces.append(tr)
         rows, cols = np.nonzero(pad_mask)
         shapes += [_rect(cc, y + rr, 1, 1, fill=style.PADDING_COLOR, color="rgba(0,0,0,0)",
                          width=0) for rr, cc in zip(rows, cols, strict=True)]
-        label = f"{channels[ci]} · " if c > 1 else ""
-        for x0, key in ((0, "window"), (xk, "kernel"), (xp, "products")):
-            notes.append(_note(x0 + (kw - 1) / 2, y - 0.55, label + titles[key],
+        label = f"{channels[ci]}<br>" if c > 1 else ""  # own line: fits a phone's column
+        for x0, dy, key in ((0, 0.0, "window"), (xk, 0.0, "kernel"), (xp, yp, "products")):
+            notes.append(_note(x0 + (kw - 1) / 2, y + dy - 0.55, label + titles[key],
                                size=style.FONT_SIZE - 2, color="#222", yanchor="bottom"))
-        notes.append(_note(xp + kw - 0.3, y + (kh - 1) / 2,
+        notes.append(_note(xp + kw - 0.3, y + yp + (kh - 1) / 2,
                            "Σ = " + fmt(ex["channel_sums"][ci]), size=style.FONT_SIZE,
                            color=style.HIGHLIGHT, xanchor="left"))
-    height_cells = c * row_h - 1.4
-    width_cells = xp + kw + 2.6
+    height_cells = c * row_h - head
     cell = max(22, min(40, 300 // max(kh, 1)))
+    if narrow:
+        cell = min(cell, NARROW_PX / (width_cells + 0.2))
     layout = figures.layout_dict("", int(cell * height_cells + 30 * c + 20))
     layout.update(_axes_layout(height_cells, width_cells, (0.0, 1.0)), annotations=notes,
                   shapes=shapes, margin={"l": 10, "r": 10, "t": 30, "b": 10}, dragmode=False)
@@ -616,8 +722,8 @@ def compare_figure(maps: Sequence[tuple[np.ndarray, str]], *, hover_label: str =
                                  np.broadcast_to(cols.astype(np.int16), a.shape)),
                              hovertemplate=hover))
         # at the range's edge: Plotly hides data-anchored annotations outside the range
-        notes.append(_note(x0 + (a.shape[1] - 1) / 2, -0.5, title, size=style.FONT_SIZE - 1,
-                           color="#222", yanchor="bottom"))
+        notes.append(_note(x0 + (a.shape[1] - 1) / 2, -0.5, figures.two_lines(title, 10),
+                           size=style.FONT_SIZE - 1, color="#222", yanchor="bottom"))
         x0 += a.shape[1] + max(3, a.shape[1] // 12)
     fig = _figure(traces)
     fig.update_xaxes(visible=False, range=[-0.5, x0 - max(3, arrs[-1].shape[1] // 12) - 0.5],
@@ -626,5 +732,5 @@ def compare_figure(maps: Sequence[tuple[np.ndarray, str]], *, hover_label: str =
                      constrain="domain")
     fig.update_layout(annotations=notes)
     figures.base_layout(fig, "", height=height)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 34, "b": 10})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 56, "b": 10})
     return fig

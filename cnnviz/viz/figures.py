@@ -114,14 +114,50 @@ def coarse_grid(h: int, w: int, side: int = HOVER_SIDE) -> tuple[np.ndarray, np.
 
 
 # ---- layout -----------------------------------------------------------------------------------
+#: Plotly never wraps a title: above this many character widths (a CJK character counts two)
+#: :func:`two_lines` breaks it, so it fits a chart in a tablet's or phone's column.
+TITLE_UNITS = 26
+_BREAKS_BEFORE = ("（", " (", " → ")
+_BREAKS_AFTER = ("：", ": ", " · ")
+
+
+def text_units(text: str) -> int:
+    """The width of ``text`` in Latin character widths (a CJK character counts two)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def two_lines(text: str, limit: int = TITLE_UNITS) -> str:
+    """``text`` set on two lines when it is wider than ``limit`` character widths: a "<br>"
+    goes before its first "（", " (" or " → ", else after its first "：", ": " or " · ", else at
+    the space (or, in Chinese, the character) nearest the middle. Nothing else changes, so
+    ``two_lines(t).replace("<br>", "") == t``."""
+    if "<br>" in text or text_units(text) <= limit:
+        return text
+    for sep in _BREAKS_BEFORE:
+        i = text.find(sep, 1)
+        if i > 0:
+            return text[:i] + "<br>" + text[i:]
+    for sep in _BREAKS_AFTER:
+        i = text.find(sep, 1)
+        if 0 < i < len(text) - len(sep):
+            i += len(sep)
+            return text[:i] + "<br>" + text[i:]
+    i = text.rfind(" ", 0, len(text) // 2 + 8)
+    i = i + 1 if i > 0 else len(text) // 2  # Chinese: no spaces
+    return text[:i] + "<br>" + text[i:]
+
+
 def layout_dict(title: str = "", height: int | None = None) -> dict[str, Any]:
     """The shared fonts and margins as a layout dict (what :func:`base_layout` applies), for
-    builders that write Plotly's structure directly (see :func:`from_parts`)."""
+    builders that write Plotly's structure directly (see :func:`from_parts`). A long title is
+    set on two lines (:func:`two_lines`) with room for both."""
+    title = two_lines(title) if title else title
+    top = (48 + 22 * title.count("<br>")) if title else 10
     layout: dict[str, Any] = {
         "title": {"text": title, "x": 0.0, "xanchor": "left",
                   "font": {"size": style.FONT_SIZE + 2}},
         "font": {"family": style.FONT_FAMILY, "size": style.FONT_SIZE},
-        "margin": {"l": 10, "r": 10, "t": 48 if title else 10, "b": 10},
+        "margin": {"l": 10, "r": 10, "t": top, "b": 10},
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
     }
@@ -359,10 +395,18 @@ def maps_row_figure(
 def counts_figure(labels: Sequence[str], values: Sequence[int], *, axis_title: str,
                   title: str, height: int = 360) -> go.Figure:
     """Bars of whole-number counts on a log axis (parameter counts that differ 1000-fold), each
-    bar labelled with its count ("307,300")."""
-    fig = go.Figure(go.Bar(x=list(labels), y=list(values), text=[f"{v:,}" for v in values],
-                           textposition="outside",
+    bar labelled with its count ("307,300").
+
+    Long labels go on two lines (two never run into each other in a half column), the counts
+    keep their size above the bars (Plotly would shrink them to fit the plot), and the log axis
+    is labelled at decades only (its "2" and "5" between them were 9 px).
+    """
+    ticks = [two_lines(lab, 12) for lab in labels]
+    fig = go.Figure(go.Bar(x=ticks, y=list(values), text=[f"{v:,}" for v in values],
+                           textposition="outside", constraintext="none", cliponaxis=False,
+                           textfont={"size": style.FONT_SIZE},
                            marker_color=[style.SERIES[1], style.SERIES[0]][: len(values)],
                            hovertemplate="%{x}: %{y:,}<extra></extra>"))
-    fig.update_yaxes(type="log", title=axis_title)
-    return base_layout(fig, title, height=height)
+    fig.update_yaxes(type="log", title=axis_title, dtick=1)
+    base_layout(fig, title, height=height)
+    return fig.update_layout(margin={"t": 70}, xaxis={"tickangle": 0})

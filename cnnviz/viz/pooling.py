@@ -106,8 +106,10 @@ def step_frames(seq: Mapping[str, Any], mode: str, step_label: str) -> list[dict
                            "x0": c - 0.42, "x1": c + 0.42, "y0": r - 0.42, "y1": r + 0.42,
                            "line": {"color": style.HIGHLIGHT, "width": 4}, "layer": "above"})
         label = step_label.format(k=k + 1, n=ho * wo, i=i, j=j)
-        steps.append({"shapes": shapes,
-                      "formula": f"{label}   {formula(terms[k], mode, out[i, j])}"})
+        written = formula(terms[k], mode, out[i, j])
+        # on two lines when long (a phone's column, a 3x3 window's nine terms)
+        sep = "<br>" if figures.text_units(label + written) > 36 else "   "
+        steps.append({"shapes": shapes, "formula": f"{label}{sep}{written}"})
     return steps
 
 
@@ -213,7 +215,8 @@ def step_spec(seq: Mapping[str, Any], mode: str, labels: Mapping[str, str], *,
 def small_grid(values: np.ndarray, title: str, marks: Sequence = (), *, limit: float,
                hover_label: str = "value") -> go.Figure:
     """A small numeric grid in the shared style, values printed, kept elements marked."""
-    fig = figures.grid_figure(values, title=title, signed=False, highlight=marks, limit=limit,
+    fig = figures.grid_figure(values, title=figures.two_lines(title, 16), signed=False,
+                              highlight=marks, limit=limit,
                               hover_label=hover_label, cell_px=60)
     return fig.update_xaxes(ticks="").update_yaxes(ticks="")  # no stray tick marks
 
@@ -305,7 +308,7 @@ def tolerance_figure(tol: Mapping[str, np.ndarray], shift: int,
             line={"color": color, "width": 3, "dash": dash}, marker={"size": 9},
             hovertemplate=f"{labels[key]}: %{{y:.1f}}%<extra></extra>"))
     fig.add_vline(x=shift, line={"color": style.HIGHLIGHT, "width": 2},
-                  annotation_text=labels["now"], annotation_position="top")
+                  annotation_text=labels["now"], annotation_position="bottom right")
     fig.update_xaxes(title=labels["x"], tickvals=list(tol["shifts"]), showgrid=True,
                      gridcolor="#eeeeee")
     fig.update_yaxes(title=labels["y"], ticksuffix="%", range=[0, 105],
@@ -324,7 +327,9 @@ def global_figure(names: Sequence[str], gmax: np.ndarray, gavg: np.ndarray,
     fig = go.Figure()
     for key, vals, color in (("max", gmax, style.SERIES[0]), ("avg", gavg, style.SERIES[1])):
         v = np.asarray(vals, dtype=np.float64)
-        fig.add_trace(go.Bar(x=list(names), y=v, name=labels[key], marker_color=color,
+        # names like "Sobel x（竖边）" break before the bracket: four fit a phone's width
+        fig.add_trace(go.Bar(x=[figures.two_lines(n, 8) for n in names], y=v,
+                             name=labels[key], marker_color=color,
                              text=[style.fmt(x) for x in v], textposition="outside",
                              hovertemplate=f"%{{x}}<br>{labels[key]}: %{{y}}<extra></extra>"))
     fig.update_xaxes(title=labels["x"])

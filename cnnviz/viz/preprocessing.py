@@ -23,7 +23,7 @@ from plotly.colors import get_colorscale
 from cnnviz import preprocess
 from cnnviz.lessons.preprocessing import DescentPath, loss_grid
 from cnnviz.viz import style
-from cnnviz.viz.figures import base_layout, from_parts
+from cnnviz.viz.figures import base_layout, from_parts, two_lines
 
 #: Lines drawn over the points: the 2-sigma ellipse and the principal axes.
 SHAPE_COLOR = "#111111"
@@ -302,8 +302,9 @@ def histograms_figure(
 
     Each channel is one line in its channel colour (R red, G green, B blue; gray otherwise).
     """
-    layout = _layout("", height, margin={"l": 10, "r": 10, "t": 36, "b": 10},
-                     **_row_layout([h[2] for h in hists], gap=0.06))
+    # three titles over a phone's width: each may take two lines
+    layout = _layout("", height, margin={"l": 10, "r": 10, "t": 56, "b": 10},
+                     **_row_layout([two_lines(h[2], 10) for h in hists], gap=0.06))
     data = []
     for i, (centers, shares, _) in enumerate(hists):
         sx = "" if i == 0 else str(i + 1)
@@ -318,7 +319,8 @@ def histograms_figure(
             })
         layout[f"xaxis{sx}"] |= {"title": {"text": x_label, "standoff": 10},
                                  "tickformat": ".2~g", "zeroline": True,
-                                 "zerolinecolor": ORIGIN_COLOR}
+                                 "zerolinecolor": ORIGIN_COLOR,
+                                 "nticks": 4}  # three panels in a phone's width: few ticks
         layout[f"yaxis{sx}"] |= {"tickformat": ".0%", "showticklabels": i == 0,
                                  "gridcolor": GRID}
     layout["yaxis"]["title"] = {"text": y_label}
@@ -458,8 +460,11 @@ def descent_figure(
     Contours are of ``sqrt(loss)``, so they are evenly spaced ellipses (round when the data are
     whitened); the path starts at w = 0 (circle) and heads for w* (star).
     """
-    layout = _layout("", height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                     **_row_layout([p[1] for p in panels], gap=0.05, equal=True))
+    # "1 · Original · κ = 47.8": the condition number on its own line (narrow panels)
+    titles = [t[: t.rfind(" · ") + 3] + "<br>" + t[t.rfind(" · ") + 3 :] if " · " in t else t
+              for t in (p[1] for p in panels)]
+    layout = _layout("", height, margin={"l": 10, "r": 10, "t": 62, "b": 10},
+                     **_row_layout(titles, gap=0.05, equal=True))
     data = []
     for i, (d, _) in enumerate(panels):
         sx = "" if i == 0 else str(i + 1)

@@ -33,7 +33,8 @@ def test_every_page_has_presets_with_unique_ids_and_both_titles():
             assert i18n.t(title, "en").strip() and i18n.t(title, "en") != title, title
             assert CJK.search(i18n.t(title, "zh")), title
             assert p["params"], p["id"]
-            assert set(p) <= {"id", "params", "only"}, p["id"]
+            assert set(p) <= {"id", "params", "only", "view"}, p["id"]
+            assert p.get("view", "projector") == "projector", p["id"]
             for key in [*p["params"], *p.get("only", [])]:
                 assert links.KEY_RE.match(key) and key not in presets.SPECIAL_PARAMS, key
 

@@ -28,7 +28,9 @@ def specs(at) -> list[dict]:
 
 
 def chart(at, title: str) -> dict:
-    found = [s for s in specs(at) if s["layout"].get("title", {}).get("text") == title]
+    # long titles are set on two lines (viz.figures.two_lines only inserts "<br>")
+    found = [s for s in specs(at)
+             if s["layout"].get("title", {}).get("text", "").replace("<br>", "") == title]
     assert len(found) == 1, [s["layout"].get("title", {}).get("text") for s in specs(at)]
     return found[0]
 

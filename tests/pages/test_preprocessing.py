@@ -85,7 +85,8 @@ def test_page_draws_every_stage_and_whitening_reads_identity(lang):
         assert spec["layout"]["title"]["text"]
     assert at.warning == []
     # the other sections are there too
-    for key in ("prep_descent", "prep_img_original", "prep_hists", "prep_patches",
+    for key in ("prep_descent", "prep_descent_normalized", "prep_descent_whitened",
+                "prep_img_original", "prep_hists", "prep_patches",
                 "prep_filter", "prep_zca_picture", "prep_spectrum"):
         chart(at, key)
     assert len(at.expander) == 3
@@ -126,9 +127,9 @@ def test_rotation_angle_mode_and_standardizing():
 def test_degenerate_clouds_give_a_message_and_finite_plots(state, message):
     at = run("en", **state)
     assert any(message in w for w in texts(at, "warning")), texts(at, "warning")
-    for name in STAGES + ("descent",):
-        key = f"prep_plot_{name}" if name != "descent" else "prep_descent"
-        assert finite_ranges(chart(at, key)), name
+    for key in [f"prep_plot_{name}" for name in STAGES] + [
+            "prep_descent", "prep_descent_normalized", "prep_descent_whitened"]:
+        assert finite_ranges(chart(at, key)), key
     assert "nan" not in " ".join(el.value for el in at.latex).lower()
 
 

@@ -67,7 +67,8 @@ def charts(at) -> dict[str, dict]:
     out = {}
     for c in at.get("plotly_chart"):
         spec = json.loads(c.proto.spec)
-        out[spec["layout"].get("title", {}).get("text", "")] = spec
+        # a long title is set on two lines (viz.figures.two_lines only inserts "<br>")
+        out[spec["layout"].get("title", {}).get("text", "").replace("<br>", "")] = spec
     return out
 
 

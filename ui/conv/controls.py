@@ -22,7 +22,7 @@ import streamlit as st
 from cnnviz import numbers
 from cnnviz.classroom import links
 from cnnviz.lessons import conv as conv_math
-from ui import share
+from ui import display, share
 from ui.lang import t
 from ui.widgets import labeller, matrix_editor
 
@@ -132,7 +132,8 @@ def show_notes(notes: list[str]) -> None:
 def slide_controls() -> dict[str, Any]:
     """Example, speed, stride / padding / dilation, and the editable grid and kernel."""
     s = _slide_state()
-    c1, c2, c3, c4, c5 = st.columns([3, 2, 1, 1, 1])
+    # wraps next to the sidebar: the example's name stays readable in its box
+    c1, c2, c3, c4, c5 = display.panels("conv_slide_ctl", [3, 2, 1, 1, 1], "s")
     c1.selectbox(t("conv.example"), list(conv_math.EXAMPLES), key="conv_example",
                  on_change=_on_example,
                  format_func=labeller("conv.example_"), bind="query-params",

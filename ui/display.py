@@ -1,0 +1,142 @@
+"""The room's displays: one stylesheet that keeps every lesson readable on a 1024x768 projector,
+a 768x1024 tablet and a 390x844 phone, layout helpers for rows of panels that wrap and for
+figures that need another layout on a narrow column, and the projector view
+(``?view=projector`` / the sidebar toggle).
+
+Why CSS and not a layout chosen in Python: the server does not know how wide the browser's
+column is (``st.context`` has no viewport), so anything that depends on width is left to the
+browser — rows of panels wrap (:func:`panels`), a figure with a stacked variant shows the one
+that fits the column (:func:`by_width`, a CSS container query), and texts wrap instead of ending
+in "…". ``tests/browser/test_displays.py`` checks the result at the three sizes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import streamlit as st
+
+from ui.lang import t
+
+#: The link parameter and its one value.
+VIEW_PARAM = "view"
+PROJECTOR = "projector"
+_WIDGET = "view_projector"
+_SEEN = "_view_seen"
+
+#: Minimum width (px) of one panel in a wrapping row; the row's container key carries the size.
+PANEL_MIN = {"s": 150, "m": 210, "l": 340}
+#: Column widths (px) at which a figure may switch between its narrow and wide layout.
+WIDTH_STEPS = (560, 900)
+#: How much larger the projector view draws the main area's text and controls (figures get the
+#: folded sidebar's width instead: see _PROJECTOR_CSS).
+PROJECTOR_ZOOM = 1.25
+
+_BASE_CSS = """
+/* Plotly's toolbar covers chart titles on narrow charts and adds nothing to these figures
+   (zoom is by drag, full screen is Streamlit's own button) */
+[data-testid=stPlotlyChart] .modebar-container { display: none !important; }
+/* metric labels and values wrap instead of ending in "…" (Chinese labels are longer) */
+[data-testid=stMetricLabel], [data-testid=stMetricLabel] *,
+[data-testid=stMetricValue], [data-testid=stMetricValue] *,
+[data-testid=stMetricDelta], [data-testid=stMetricDelta] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere; }
+[data-testid=stMetricValue] { line-height: 1.15; }
+/* links to other lessons wrap too */
+[data-testid=stPageLink-NavLink] { height: auto !important; }
+[data-testid=stPageLink-NavLink] *, [data-testid=stPageLink-NavLink] {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+/* widget labels (toggles and checkboxes too) wrap rather than end in "…" */
+[data-testid=stWidgetLabel] *, [data-testid=stCheckbox] label *,
+[data-testid=stCheckbox] [data-testid=stMarkdownContainer] {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere; }
+/* long arithmetic in markdown code wraps */
+[data-testid=stMarkdownContainer] code { white-space: pre-wrap !important;
+  overflow-wrap: anywhere; }
+/* a row of panels (ui.display.panels): columns wrap onto the next line below a minimum width */
+[class*="st-key-fitrow_"] [data-testid=stHorizontalBlock] { flex-wrap: wrap !important; }
+/* (the columns keep their proportions while they fit; below the minimum they wrap and the
+   columns of each line share its width) */
+[class*="st-key-fitrow_"] [data-testid=stHorizontalBlock] > [data-testid=stColumn] {
+  min-width: min(100%, var(--fit-min)) !important; }
+""" + "".join(
+    f'[class*="st-key-fitrow_{k}_"] {{ --fit-min: {px}px; }}\n' for k, px in PANEL_MIN.items()
+) + """
+/* a figure drawn in two layouts (ui.display.by_width): the main column's width picks one */
+[data-testid=stMainBlockContainer] { container-type: inline-size; }
+""" + "".join(
+    f'@container (max-width: {px - 0.02}px) {{ [class*="st-key-wide{px}_"] '
+    f'{{ display: none !important; }} }}\n'
+    f'@container (min-width: {px}px) {{ [class*="st-key-narrow{px}_"] '
+    f'{{ display: none !important; }} }}\n' for px in WIDTH_STEPS)
+
+_PROJECTOR_CSS = f"""
+/* projector view: text and controls in the main area drawn {PROJECTOR_ZOOM:g}x larger for the
+   back row; the layout reflows to the narrower width, so rows wrap as on a tablet */
+[data-testid=stMainBlockContainer] {{ zoom: {PROJECTOR_ZOOM}; padding-top: 2.5rem !important;
+  max-width: 100% !important; }}
+/* Streamlit sizes a Plotly chart or a data grid by its on-screen (zoomed) width; zoomed again,
+   it would be {PROJECTOR_ZOOM:g}x too wide and cut. They keep zoom 1 overall and gain from the
+   folded sidebar's width instead. */
+[data-testid=stMainBlockContainer] [data-testid=stPlotlyChart],
+[data-testid=stMainBlockContainer] [data-testid=stDataFrame] {{ zoom: {1 / PROJECTOR_ZOOM:g}; }}
+"""
+
+
+def projector() -> bool:
+    """True when this run shows the projector view."""
+    return bool(st.session_state.get(_WIDGET, False))
+
+
+def init_view() -> bool:
+    """Decide the view from ``?view=`` (first run, or a followed link); call before the page."""
+    qp = st.query_params.get(VIEW_PARAM)
+    if _WIDGET not in st.session_state or qp != st.session_state.get(_SEEN):
+        st.session_state[_WIDGET] = qp == PROJECTOR
+        st.session_state[_SEEN] = qp
+    return projector()
+
+
+def set_view(on: bool) -> None:
+    """Turn the projector view on or off and keep the link in step (a preset, the toggle)."""
+    st.session_state[_WIDGET] = on
+    st.session_state[_SEEN] = PROJECTOR if on else None
+    if on:
+        st.query_params[VIEW_PARAM] = PROJECTOR
+    elif VIEW_PARAM in st.query_params:
+        del st.query_params[VIEW_PARAM]
+
+
+def _on_toggle() -> None:
+    set_view(bool(st.session_state.get(_WIDGET)))
+
+
+def view_toggle() -> None:
+    """The sidebar switch for the projector view (kept in the link as ``?view=projector``)."""
+    st.toggle(t("common.projector_view"), key=_WIDGET, on_change=_on_toggle,
+              help=t("common.projector_view_help"))
+
+
+def inject() -> None:
+    """The stylesheet for this run (call once per run, from app.py)."""
+    css = _BASE_CSS + (_PROJECTOR_CSS if projector() else "")
+    st.html(f"<style>{css}</style>")
+
+
+def panels(name: str, spec: int | list[float], size: Literal["s", "m", "l"] = "m") -> list:
+    """Columns like ``st.columns(spec)`` that wrap onto a new line when a column would get
+    narrower than ``PANEL_MIN[size]`` px (on a tablet, a phone, or next to the sidebar on the
+    projector). ``name`` must be unique on the page."""
+    with st.container(key=f"fitrow_{size}_{name}"):
+        return list(st.columns(spec))
+
+
+def by_width(name: str, px: int):
+    """Two containers, ``(wide, narrow)``: the browser shows the first where the main column
+    is at least ``px`` wide and the second below (one of :data:`WIDTH_STEPS`). For a figure
+    that must change its layout, not just its size, on a phone or tablet."""
+    if px not in WIDTH_STEPS:
+        raise ValueError(f"by_width: {px} is not one of {WIDTH_STEPS}")
+    return st.container(key=f"wide{px}_{name}"), st.container(key=f"narrow{px}_{name}")
