@@ -89,7 +89,7 @@ def test_page_draws_every_stage_and_whitening_reads_identity(lang):
                 "prep_img_original", "prep_hists", "prep_patches",
                 "prep_filter", "prep_zca_picture", "prep_spectrum"):
         chart(at, key)
-    assert len(at.expander) == 3
+    assert len(at.expander) == 4  # the page's terms (glossary) and three "why" texts
 
 
 def test_moving_correlation_updates_every_panel():

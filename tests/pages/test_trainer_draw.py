@@ -68,7 +68,7 @@ def d(key: str, lang: str = "en", **kw) -> str:
 
 
 def chart_titles(at) -> list[str]:
-    return [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+    return [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "").replace("<br>", "")
             for c in at.get("plotly_chart")]
 
 
