@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.presets import page_id
+from cnnviz.classroom.presets import page_id
 from ui import image_input, session_end, share
 from ui.lang import init_lang, language_toggle, t
 from ui.nav import st_pages

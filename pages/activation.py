@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import act_lesson as A
 from cnnviz import i18n
+from cnnviz.lessons import activation as A
 from cnnviz.viz import activation as V
 from cnnviz.viz import figures, style
 from ui import charts, image_input
@@ -57,7 +57,7 @@ def section() -> Iterator[None]:
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def compute(name: str, *args, **kwargs):
-    """A pure act_lesson result (plain values in, arrays out), cached for the whole class."""
+    """A pure lesson result (plain values in, arrays out), cached for the whole class."""
     return getattr(A, name)(*args, **kwargs)
 
 

@@ -9,9 +9,9 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from cnnviz import conv_lesson as L
 from cnnviz import functional as F
 from cnnviz import images
+from cnnviz.lessons import conv as L
 from cnnviz.viz import conv as V
 from ui import charts, image_input
 from ui import conv_widgets as W

@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import functional as F
-from cnnviz import images, teaching
+from cnnviz import images
+from cnnviz.lessons import overview
 from cnnviz.viz import figures, style
 from ui import charts, image_input
 from ui.errors import guard
@@ -89,7 +90,7 @@ def counts_spec(labels: tuple[str, str], values: tuple[int, int], axis: str, tit
     return figures.base_layout(fig, title, height=360).to_dict()
 
 
-def counts_figure(fc: teaching.ParamCount, conv: teaching.ParamCount) -> go.Figure:
+def counts_figure(fc: overview.ParamCount, conv: overview.ParamCount) -> go.Figure:
     return charts.Prebuilt(counts_spec((t("home.calc_fc"), t("home.calc_conv")),
                                        (fc.total, conv.total), t("home.calc_axis"),
                                        t("home.calc_chart_title")))
@@ -102,8 +103,8 @@ def calculator_section() -> None:
     with left:
         s = calculator_controls()
     with guard():
-        fc = teaching.fc_params(s["height"], s["width"], s["channels"], s["units"])
-        conv = teaching.conv_params(s["channels"], s["kernels"], s["ksize"])
+        fc = overview.fc_params(s["height"], s["width"], s["channels"], s["units"])
+        conv = overview.conv_params(s["channels"], s["kernels"], s["ksize"])
         with right:
             st.plotly_chart(counts_figure(fc, conv), key="home_counts")
         m1, m2, m3 = st.columns(3)
@@ -118,7 +119,7 @@ def calculator_section() -> None:
 
 
 PATTERNS = {
-    "turn": teaching.TURN_PATTERN,
+    "turn": overview.TURN_PATTERN,
     "cross": np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32),
     "diagonal": np.eye(3, dtype=np.float32),
 }
@@ -141,7 +142,7 @@ def sharing_section() -> None:
                       bind="query-params", help=t("home.share_noise_help"))
     with guard():
         kernel = PATTERNS[pattern]
-        scene, positions = teaching.pattern_scene(24, kernel, copies, seed=int(seed), noise=noise)
+        scene, positions = overview.pattern_scene(24, kernel, copies, seed=int(seed), noise=noise)
         # padding 1 keeps the map 24x24, so each peak sits on the centre of its pattern
         fmap = F.conv2d_image(scene, kernel, padding=1)[0]
         peak = float(kernel.sum() * kernel.max())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import lesson as L
+from cnnviz.lessons import guided as L
 from ui import lesson_steps as S
 from ui.lang import t
 from ui.page import header

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import i18n, images
-from cnnviz import pool_lesson as L
+from cnnviz.lessons import pooling as L
 from cnnviz.viz import pooling as V
 from cnnviz.viz import style
 from ui import image_input, share

@@ -10,8 +10,8 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import images
-from cnnviz import prep_lesson as L
 from cnnviz import preprocess as P
+from cnnviz.lessons import preprocessing as L
 from cnnviz.viz import figures, style
 from cnnviz.viz import preprocessing as V
 from ui import charts, image_input

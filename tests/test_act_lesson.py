@@ -11,8 +11,8 @@ import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz import act_lesson as A
 from cnnviz import functional as F
+from cnnviz.lessons import activation as A
 
 FEW = settings(max_examples=30, deadline=None)
 KINKED = {"relu", "leaky_relu", "elu"}  # not differentiable (or second derivative jumps) at 0

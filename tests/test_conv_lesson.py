@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz import conv_lesson as L
 from cnnviz import functional as F
+from cnnviz.lessons import conv as L
 
 
 def naive_corr(x: np.ndarray, k: np.ndarray, stride: int, padding: int, dilation: int):

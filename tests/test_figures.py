@@ -153,7 +153,7 @@ def test_base_layout_applies_the_shared_look_to_any_figure():
 
 
 def test_activation_histogram_written_as_dicts_is_valid_plotly():
-    from cnnviz import act_lesson as A
+    from cnnviz.lessons import activation as A
     from cnnviz.viz import activation as AV
 
     values = np.maximum(np.random.default_rng(2).normal(size=(50, 40)), 0).astype(np.float32)
@@ -168,8 +168,8 @@ def test_activation_histogram_written_as_dicts_is_valid_plotly():
 
 
 def test_convolution_figures_written_as_dicts_are_valid_plotly():
-    from cnnviz import conv_lesson as CL
     from cnnviz import functional as F
+    from cnnviz.lessons import conv as CL
     from cnnviz.viz import conv as CV
 
     x = np.random.default_rng(3).random((3, 150, 200)).astype(np.float32)

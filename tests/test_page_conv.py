@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from cnnviz import conv_lesson as L
 from cnnviz import images
+from cnnviz.lessons import conv as L
 from tests.conftest import errors_of, run_page
 
 PAGE = "pages/convolution.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz import lesson as L
+from cnnviz.lessons import guided as L
 from tests.conftest import errors_of, run_page
 
 PAGE = "pages/lesson.py"

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import functional as F
 from cnnviz import i18n, images
-from cnnviz import pool_lesson as L
+from cnnviz.lessons import pooling as L
 from cnnviz.viz import style
 from tests.conftest import APP, errors_of
 

@@ -277,9 +277,9 @@ def test_a_run_that_does_not_learn_gets_a_hint(state, reason):
 
 
 def test_waiting_for_a_free_trainer_is_shown_then_training_starts():
-    from ui import train_job
+    from cnnviz.classroom import train_jobs
 
-    slots = train_job.SLOTS
+    slots = train_jobs.SLOTS
     held = 0
     while slots.acquire(who=-1, timeout=0.01):  # the whole class is training already
         held += 1

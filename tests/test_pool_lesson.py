@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnviz import functional as F
-from cnnviz import pool_lesson as L
+from cnnviz.lessons import pooling as L
 from cnnviz.viz import pooling as V
 
 
@@ -196,9 +196,9 @@ def test_relative_change():
 
 def test_pooling_tolerates_small_shifts_of_a_real_pattern():
     # a few 横折 strokes: a 1-pixel shift changes the edge maps a lot, the pooled maps less
-    from cnnviz import teaching
+    from cnnviz.lessons import overview
 
-    scene, _ = teaching.pattern_scene(40, teaching.TURN_PATTERN, 5, seed=3)
+    scene, _ = overview.pattern_scene(40, overview.TURN_PATTERN, 5, seed=3)
     tol = L.tolerance(scene, list(L.KERNELS), 3, 3)
     assert tol["shifts"].tolist() == [0, 1, 2, 3]
     for key in ("feature", "max", "avg"):

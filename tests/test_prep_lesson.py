@@ -1,4 +1,4 @@
-"""The preprocessing lesson's maths (cnnviz.prep_lesson) and its figure helpers.
+"""The preprocessing lesson's maths (cnnviz.lessons.preprocessing) and its figure helpers.
 
 The story must do what the page claims: centring gives mean 0, PCA only rotates (distances kept)
 and gives a diagonal covariance, whitening gives the identity; degenerate data stay finite.
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz import prep_lesson as L
 from cnnviz import preprocess as P
+from cnnviz.lessons import preprocessing as L
 from cnnviz.viz import preprocessing as V
 
 

@@ -1,5 +1,6 @@
-"""Teacher presets (cnnviz/presets.py): well formed, and every preset - opened as a link - sets
-widgets that exist on its page to values those widgets accept, with no notice and no error."""
+"""Teacher presets (cnnviz/classroom/presets.py): well formed, and every preset - opened as a
+link - sets widgets that exist on its page to values those widgets accept, with no notice and
+no error."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import presets as P
-from cnnviz import share_codec as C
+from cnnviz.classroom import links as C
+from cnnviz.classroom import presets as P
 from tests.conftest import APP, errors_of
 
 PAGE_FILES = {"home": "pages/home.py", "preprocessing": "pages/preprocessing.py",

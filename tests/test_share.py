@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import pool_lesson
-from cnnviz import share_codec as C
+from cnnviz.classroom import links as C
+from cnnviz.lessons import pooling as pool_math
 from tests.conftest import APP, errors_of
 from ui import share
 
@@ -59,7 +59,7 @@ def test_default_values_and_streamlit_params_in_a_link_are_not_reported():
 
 
 def test_pooling_grid_travels_in_the_link():
-    grid = pool_lesson.ARTICLE_4X4.copy()
+    grid = pool_math.ARTICLE_4X4.copy()
     grid[0, 0] = 9
     at = open_link("pages/pooling.py", {"pool_grid": C.encode_grid(grid), "lang": "en"})
     assert errors_of(at) == [] and toasts(at) == []

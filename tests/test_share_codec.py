@@ -1,4 +1,4 @@
-"""Link encodings (cnnviz.share_codec): grids round-trip, anything tampered is refused with a
+"""Link encodings (cnnviz.classroom.links): grids round-trip, anything tampered is refused with a
 code, never an exception of another kind."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cnnviz import share_codec as C
+from cnnviz.classroom import links as C
 
 cells = st.floats(-1000, 1000, allow_nan=False, width=32)
 

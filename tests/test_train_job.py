@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cnnviz import models
-from ui import train_job as tj
+from cnnviz.classroom import train_jobs as tj
 
 DEFAULT = {"optimizer": "momentum", "lr": 0.05, "batch_size": 32, "epochs": 10, "seed": 0}
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import threading
 
+from cnnviz.classroom import train_jobs as tj
 from tests.test_train_job import finished, job_of, member, wait
-from ui import train_job as tj
 
 
 def record_sleeps(monkeypatch) -> list[float]:

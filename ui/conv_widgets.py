@@ -1,8 +1,9 @@
 """Widgets of the convolution page (pages/convolution.py): editable grids and kernels, example
 and preset pickers, and a small per-session memo.
 
-Each control group returns plain values; arrays are validated here (``conv_lesson.check_matrix``)
-and the last valid value is kept in ``st.session_state`` so a bad cell never blanks the page.
+Each control group returns plain values; arrays are validated here
+(``cnnviz.lessons.conv.check_matrix``) and the last valid value is kept in ``st.session_state``
+so a bad cell never blanks the page.
 A data_editor's key carries a version number: loading an example or a preset bumps it, which
 gives a fresh editor on the new values (edits are relative to the data shown).
 
@@ -21,8 +22,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import conv_lesson as L
-from cnnviz import share_codec as codec
+from cnnviz.classroom import links as codec
+from cnnviz.lessons import conv as L
 from ui import share
 from ui.lang import t
 
@@ -50,7 +51,8 @@ def memo(slot: str, key: Hashable, fn: Callable[[], T], size: int = 4) -> T:
 
 def matrix_editor(key: str, base: np.ndarray, *, help: str) -> tuple[np.ndarray | None, str | None]:
     """An editable grid of numbers (columns named 1..n). Returns ``(array, None)`` or
-    ``(None, reason)`` with reason ``blank`` / ``absurd`` from :func:`conv_lesson.check_matrix`."""
+    ``(None, reason)`` with reason ``blank`` / ``absurd`` from
+    :func:`cnnviz.lessons.conv.check_matrix`."""
     base = np.asarray(base, dtype=np.float64)
     cols = [str(j + 1) for j in range(base.shape[1])]
     cfg = {c: st.column_config.NumberColumn(c, help=help, format="%.4g") for c in cols}

@@ -1,7 +1,7 @@
 """The six steps of the guided lesson (pages/lesson.py): explanation, one interaction, one
 question answered by using it, and a verdict with a hint.
 
-Every check is computed by :mod:`cnnviz.lesson` from the values on screen. Session keys:
+Every check is computed by :mod:`cnnviz.lessons.guided` from the values on screen. Session keys:
 ``lesson_results`` (step -> (answer seen, right?)), ``lesson_done`` (steps answered right at
 least once), ``lesson_race`` (the training race, once per session); widgets start with
 ``lesson_``.
@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz import lesson as L
+from cnnviz.lessons import guided as L
 from cnnviz.viz import figures, style
 from ui.lang import t
 

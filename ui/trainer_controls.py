@@ -15,10 +15,10 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import i18n, models
+from cnnviz.classroom.train_jobs import MAX_EPOCHS, USUAL_LR
 from cnnviz.viz import style
 from cnnviz.viz import trainer as tv
 from ui.lang import current, t
-from ui.train_job import MAX_EPOCHS, USUAL_LR
 from ui.trainer_live import memo
 
 SAVED = "_tr_saved"

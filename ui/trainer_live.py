@@ -1,10 +1,10 @@
 """The live part of the trainer page: the job in session state, the run history, and the
 fragment that redraws the curves while the worker thread trains.
 
-Session keys: ``_tr_job`` (the current or last :class:`ui.train_job.TrainJob`), ``_tr_runs``
-(the run history, newest last, at most :data:`MAX_RUNS`), ``_tr_run_n`` (run counter),
-``_tr_ticking`` (id of the job the fragment is polling), ``_tr_overlay_next`` (runs to select
-in the overlay after a comparison).
+Session keys: ``_tr_job`` (the current or last :class:`cnnviz.classroom.train_jobs.TrainJob`),
+``_tr_runs`` (the run history, newest last, at most :data:`MAX_RUNS`), ``_tr_run_n`` (run counter),
+``_tr_ticking`` (id of the job the fragment is polling), ``_tr_overlay_next`` (runs to select in
+the overlay after a comparison).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 import streamlit as st
 
 from cnnviz import i18n, models
+from cnnviz.classroom.train_jobs import ENDINGS, USUAL_LR, Member, TrainJob, session_probe
 from cnnviz.viz import style
 from cnnviz.viz import trainer as tv
 from ui.lang import current, t
-from ui.train_job import ENDINGS, USUAL_LR, Member, TrainJob, session_probe
 
 JOB, RUNS, COUNTER, TICKING = "_tr_job", "_tr_runs", "_tr_run_n", "_tr_ticking"
 FIGS, MAX_FIGS = "_tr_figs", 48

@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from cnnviz.conv_lesson import Slide, fmt_num
+from cnnviz.lessons.conv import Slide, fmt_num
 from cnnviz.viz import figures, style
 
 #: Light grays for non-negative grids so the printed numbers stay readable.
@@ -210,8 +210,8 @@ def slide_figure(
 
     Parameters
     ----------
-    sl : the sliding sequence (one channel) from :func:`cnnviz.conv_lesson.slide`
-    lines : per stop, the arithmetic lines (:func:`cnnviz.conv_lesson.arithmetic`)
+    sl : the sliding sequence (one channel) from :func:`cnnviz.lessons.conv.slide`
+    lines : per stop, the arithmetic lines (:func:`cnnviz.lessons.conv.arithmetic`)
     titles : translated ``input``, ``kernel``, ``output`` panel titles
     labels : translated ``play``, ``pause``, ``stop`` (slider prefix), ``value`` (hover)
     names : optional weight names (the article's w1..w4) printed in the kernel

@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from cnnviz import conv_lesson, datasets, pool_lesson, train
+from cnnviz import datasets, train
 from cnnviz import functional as F
+from cnnviz.lessons import conv as conv_math
+from cnnviz.lessons import pooling as pool_math
 
 __all__ = [
     "ACTIVATIONS",
@@ -56,8 +58,8 @@ def input_step(mode: str, pixels: np.ndarray = PIXELS) -> dict[str, Any]:
 def conv_step(stride: int, padding: int) -> dict[str, Any]:
     """The article's 5x5 picture and 3x3 kernel at ``stride`` / ``padding``: the padded input,
     the feature map (None when the kernel does not fit) and its size."""
-    image, kernel = conv_lesson.ARTICLE_IMAGE, conv_lesson.ARTICLE_KERNEL
-    padded = conv_lesson.pad(image, padding)
+    image, kernel = conv_math.ARTICLE_IMAGE, conv_math.ARTICLE_KERNEL
+    padded = conv_math.pad(image, padding)
     try:
         h = F.output_size(image.shape[0], kernel.shape[0], stride, padding)
         w = F.output_size(image.shape[1], kernel.shape[1], stride, padding)
@@ -88,7 +90,7 @@ def relu_zeros(values: np.ndarray = MAP) -> int:
 
 def pool_step(mode: str) -> dict[str, Any]:
     """The article's 横折 feature map (3x3) pooled by one 3x3 window in ``mode``."""
-    ex = pool_lesson.turn_example()
+    ex = pool_math.turn_example()
     kept = ex["max"] if mode == "max" else ex["avg"]
     return {"fmap": ex["fmap"], "stroke": ex["stroke"], "kernel": ex["kernel"], "kept": kept,
             "peak": float(ex["fmap"].max())}

@@ -18,7 +18,7 @@ __all__ = ["GRID_PARAMS", "PAGES", "PRESETS", "SPECIAL_PARAMS", "find", "page_id
 #: Link parameters that are not widget values.
 SPECIAL_PARAMS = ("lang", "preset", "only", "hide")
 
-#: Parameters in our own grid encoding (cnnviz.share_codec), per page: grids and kernels typed
+#: Parameters in our own grid encoding (cnnviz.classroom.links), per page: grids and kernels typed
 #: into a data editor, which Streamlit cannot keep in the URL by itself.
 GRID_PARAMS: dict[str, tuple[str, ...]] = {
     "convolution": ("conv_grid", "conv_kernel", "conv_img_k0", "conv_img_k1", "conv_img_k2",
