@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import hashlib
 import os
 import secrets
 import shutil
@@ -97,6 +98,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--compose", metavar="SERVICE:PORT",
                     help="with --print-config: servers found through Docker's DNS "
                          "(deploy/compose.yaml), e.g. app:8501")
+    ap.add_argument("--cookie-key", default=os.environ.get("CNNVIZ_COOKIE_SECRET"),
+                    help="with --print-config: HAProxy's dynamic-cookie-key (default "
+                         "$CNNVIZ_COOKIE_SECRET, else random); keep it across restarts so "
+                         "students stay on their replica")
     ap.add_argument("--log-dir", type=Path,
                     help="where replica and HAProxy logs go (default: a new temp folder)")
     return ap.parse_args(argv)
@@ -104,7 +109,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def machine_trainer_limit(env: dict[str, str] | None = None, cpus: int | None = None) -> int:
     """The machine's training bound, read exactly as the app reads ``CNNVIZ_MAX_TRAINERS``
-    (ui/train_job.py: a number clamped to 1..64, default the cores, at most 4)."""
+    (cnnviz/classroom/train_jobs.py: a number clamped to 1..64, default the cores, at most 4)."""
     env = os.environ if env is None else env
     cpus = cpus or os.cpu_count() or 2
     default = min(4, cpus)
@@ -141,11 +146,17 @@ def render_config(*, bind: str, replicas: list[Replica] | None = None,
         service, port = compose
         servers = (f"    server-template app {max_servers} {service}:{port} check "
                    "resolvers docker init-addr none")
+        # Docker's embedded DNS answers the service name with every --scale replica.
         resolvers = ("\nresolvers docker\n    nameserver dns 127.0.0.11:53\n"
-                     "    hold valid 5s\n")
+                     "    accepted_payload_size 8192\n    hold valid 5s\n")
     return string.Template(text).substitute(
         bind=bind, servers=servers, resolvers=resolvers,
-        cookie_key=cookie_key or secrets.token_hex(16))
+        cookie_key=_config_token(cookie_key) if cookie_key else secrets.token_hex(16))
+
+
+def _config_token(secret: str) -> str:
+    """Any secret as one safe HAProxy config word (a digest: spaces or # would break it)."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:32]
 
 
 def bind_spec(address: str, port: int) -> str:
@@ -343,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.compose:
             service, _, port = args.compose.rpartition(":")
             print(render_config(bind=bind_spec(args.address, args.port),
-                                compose=(service or "app", parse_port(port))))
+                                compose=(service or "app", parse_port(port)),
+                                cookie_key=args.cookie_key))
         else:
             reps = [Replica(f"r{i + 1}", "127.0.0.1", 8600 + i) for i in range(args.replicas)]
             print(render_config(bind=bind_spec(args.address, args.port), replicas=reps))
