@@ -14,6 +14,9 @@ from cnnviz.classroom.presets import page_id
 from ui import image_input, session_end, share
 from ui.lang import init_lang, language_toggle, t
 from ui.nav import st_pages
+from ui.runtime import limit_blas_threads
+
+limit_blas_threads()  # one BLAS thread per call: many students share 2 cores (ui/runtime.py)
 
 st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="wide")
 init_lang()

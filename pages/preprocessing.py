@@ -18,7 +18,7 @@ from ui import charts, image_input
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header
-from ui.prep_controls import PAIRS, choice, story_controls
+from ui.preprocessing.controls import PAIRS, choice, story_controls
 
 EPS_OPTIONS = [float(10.0**e) for e in np.arange(-6.0, 0.01, 0.5)]
 IMAGE_SIDE = 256  # the picture sections compute on at most 256x256 pixels

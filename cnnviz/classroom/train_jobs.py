@@ -44,7 +44,6 @@ __all__ = [
     "Member",
     "Slots",
     "TrainJob",
-    "session_probe",
 ]
 
 
@@ -299,22 +298,6 @@ class Member:
         }  # fmt: skip
 
 
-def session_probe() -> Callable[[], bool] | None:
-    """A thread-safe "is this browser session still connected?" check, or None when the
-    server cannot tell (AppTest, bare mode); then the job relies on the heartbeat."""
-    try:
-        from streamlit.runtime import Runtime
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        ctx = get_script_run_ctx()
-        if ctx is None or not Runtime.exists():
-            return None
-        runtime, sid = Runtime.instance(), ctx.session_id
-        return lambda: runtime.is_active_session(sid)
-    except Exception:  # noqa: BLE001 - an internal API moved: fall back to the heartbeat
-        return None
-
-
 class TrainJob:
     """Train one or more :class:`Member` nets on a worker thread, step by step in turn.
 
@@ -326,7 +309,7 @@ class TrainJob:
     members : list of Member
     kind : {"single", "compare"}
     alive : callable, optional
-        Returns False once the user's session is gone (see :func:`session_probe`).
+        Returns False once the user's session is gone (see :func:`ui.trainer.live.session_probe`).
     slots : Slots
     max_seconds : float
         Training time bound (time spent queued or paused does not count).

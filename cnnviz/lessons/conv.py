@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from cnnviz import functional as F
-from cnnviz.viz import style  # number formatting only (no plotly)
+from cnnviz.numbers import fmt, fmt_ascii, fmt_factor
 
 __all__ = [
     "ABSURD",
@@ -32,8 +32,6 @@ __all__ = [
     "axis_report",
     "check_matrix",
     "example",
-    "fmt_factor",
-    "fmt_num",
     "formula_latex",
     "channel_lines",
     "is_flip_symmetric",
@@ -103,17 +101,6 @@ def pad(x: np.ndarray, padding: int | tuple[int, int]) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def fmt_num(x: float, digits: int = 3) -> str:
-    """:func:`cnnviz.viz.style.fmt` (at most 3 significant digits) with a true minus sign."""
-    return style.fmt(x, digits).replace("-", "−")
-
-
-def fmt_factor(x: float) -> str:
-    """A number as a factor: negative ones in parentheses, "1×(−1)"."""
-    s = fmt_num(x)
-    return f"({s})" if s.startswith("−") else s
-
-
 def arithmetic(
     window: np.ndarray,
     kernel: np.ndarray,
@@ -141,7 +128,7 @@ def arithmetic(
         lines += ["= " + numeric[0]] + numeric[1:]
     if bias:
         lines.append(f"+ {fmt_factor(bias)}")
-    lines[-1] += f" = {fmt_num(value)}"
+    lines[-1] += f" = {fmt(value)}"
     return lines
 
 
@@ -420,9 +407,9 @@ def formula_latex(rep: dict) -> str:
     if s < 1:
         return rf"{head} = {sub} = \dfrac{{{num}}}{{{s}}} + 1 \;\Rightarrow\; ?"
     exact = num / s + 1
-    tail = rf"= \dfrac{{{num}}}{{{s}}} + 1 = {fmt_num(exact).replace('−', '-')}"
+    tail = rf"= \dfrac{{{num}}}{{{s}}} + 1 = {fmt_ascii(exact)}"
     if rep.get("status") == "not_exact":
-        tail += rf" \;\Rightarrow\; \lfloor {fmt_num(num / s).replace('−', '-')} \rfloor + 1 = "
+        tail += rf" \;\Rightarrow\; \lfloor {fmt_ascii(num / s)} \rfloor + 1 = "
         tail += str(rep["value"])
     elif rep.get("value") is None:
         tail += r" \;\Rightarrow\; \times"

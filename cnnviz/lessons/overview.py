@@ -1,4 +1,5 @@
-"""Small numeric helpers behind the overview lesson: parameter counts and weight-sharing scenes.
+"""The overview lesson's maths: one picture through CONV -> RELU -> POOL, parameter counts, and
+weight-sharing scenes with their peaks.
 
 Pages show these numbers; they never recompute them.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from cnnviz import functional as F
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,19 @@ def _check_positive(**values: int) -> None:
             raise ValueError(f"{name} must be a whole number of at least 1 (got {value}).")
 
 
+#: The kernel the overview uses to show one convolution stage: an outline (Laplacian) detector.
+OUTLINE = np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=np.float32)
+
+
+def pipeline(gray: np.ndarray) -> dict[str, np.ndarray]:
+    """A gray picture ``(H, W)`` through one conv (outline kernel, padding 1), ReLU and 2x2 max
+    pooling: ``input``, ``conv``, ``relu`` (all ``(H, W)``) and ``pool`` ``(H // 2, W // 2)``."""
+    conv = F.conv2d_image(gray, OUTLINE, padding=1)[0]
+    relu, _ = F.activation_forward(conv, "relu")
+    pooled, _ = F.pool2d_forward(relu[None, None], 2, mode="max")
+    return {"input": gray, "conv": conv, "relu": relu, "pool": pooled[0, 0]}
+
+
 #: A 3x3 横折 stroke (horizontal then down), the article's running example of a feature.
 TURN_PATTERN = np.array([[1, 1, 1], [0, 0, 1], [0, 0, 1]], dtype=np.float32)
 
@@ -84,3 +100,34 @@ def pattern_scene(
     if noise > 0:
         img = img + rng.normal(0.0, noise, img.shape).astype(np.float32)
     return img, positions
+
+
+#: The patterns the weight-sharing demo can scatter (the article's stroke and two simple ones).
+PATTERNS: dict[str, np.ndarray] = {
+    "turn": TURN_PATTERN,
+    "cross": np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32),
+    "diagonal": np.eye(3, dtype=np.float32),
+}
+
+
+@dataclass(frozen=True)
+class SharingScene:
+    """A scene of scattered copies of one pattern and its feature map under that same pattern."""
+
+    scene: np.ndarray  # (size, size)
+    positions: list[tuple[int, int]]  # top-left of each copy
+    fmap: np.ndarray  # (size, size): padding 1 keeps each peak on the centre of its copy
+    peak: float  # the response of a clean copy: sum(pattern) * max(pattern)
+    hits: int  # map cells within 90% of the peak
+
+
+def sharing_scene(
+    pattern: str, copies: int, seed: int = 0, noise: float = 0.0, size: int = 24
+) -> SharingScene:
+    """Scatter ``copies`` of ``PATTERNS[pattern]`` and slide the same pattern over the scene: one
+    shared kernel finds every copy, wherever it is."""
+    kernel = PATTERNS[pattern]
+    scene, positions = pattern_scene(size, kernel, copies, seed=int(seed), noise=noise)
+    fmap = F.conv2d_image(scene, kernel, padding=1)[0]
+    peak = float(kernel.sum() * kernel.max())
+    return SharingScene(scene, positions, fmap, peak, int(np.sum(fmap >= 0.9 * peak)))
