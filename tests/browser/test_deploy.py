@@ -6,6 +6,8 @@ Skipped without haproxy, except in CI (.ci/run installs it)."""
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import re
 import secrets
@@ -16,20 +18,12 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image, PngImagePlugin
 
+from cnnviz import i18n
 from deploy import serve
 from tests.browser import conftest as C
 from tests.browser.conftest import assert_clean, open_page, settle, shot, upload
-from tests.browser.test_isolation import (
-    chart_picture,
-    choose_upload,
-    go,
-    mean_colour,
-    picture,
-    sidebar_picture,
-    train_one_epoch,
-)
-from tests.browser.test_share import link_from_share_box
 
 pytestmark = pytest.mark.skipif(serve.find_haproxy() is None and not os.environ.get("CI"),
                                 reason="haproxy not installed (apt-get install haproxy)")
@@ -41,6 +35,78 @@ LESSONS = ["1 · Input preprocessing", "2 · Convolution", "3 · Activation", "4
 #: every <img> on the page has loaded (a broken one has naturalWidth 0)
 BROKEN_IMAGES = """() => [...document.querySelectorAll('img')]
   .filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)"""
+
+
+def picture(rgb: tuple[int, int, int], marker: bytes, shape=(160, 200)) -> bytes:
+    """A PNG of one colour with a white diagonal band and a unique text chunk."""
+    h, w = shape
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = rgb
+    for i in range(h):
+        img[i, max(0, i * w // h - 4): i * w // h + 4] = 255
+    info = PngImagePlugin.PngInfo()
+    info.add_text("cnnviz-test", marker.hex())
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def mean_colour(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float64).mean(axis=(0, 1))
+
+
+def sidebar_picture(page) -> bytes:
+    """The bytes of the sidebar's picture, fetched from /media/ with the page's cookies."""
+    img = page.locator("[data-testid=stSidebar] [data-testid=stImage] img").first
+    img.wait_for()
+    src = img.get_attribute("src")
+    resp = page.request.get(src if src.startswith("http") else
+                            page.base_url + "/" + src.lstrip("/"))
+    assert resp.ok, resp.status
+    return resp.body()
+
+
+def chart_picture(page, key: str) -> bytes:
+    """The picture inside the Plotly chart with this key (a data URI in the trace)."""
+    uri = page.evaluate(
+        """(sel) => { const el = document.querySelector(sel + ' .js-plotly-plot');
+                      return el ? el.data[0].source : null; }""", f".st-key-{key}")
+    assert uri and uri.startswith("data:image/"), uri
+    return base64.b64decode(uri.split(",", 1)[1])
+
+
+def choose_upload(page) -> None:
+    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name=re.compile("My own picture")).click()
+    settle(page)
+
+
+def go(page, title: str) -> None:
+    """Open a lesson from the sidebar, as a student does (a typed URL starts a new session)."""
+    page.locator("[data-testid=stSidebarNav] a").filter(has_text=title).first.click()
+    settle(page)
+
+
+def train_one_epoch(page, seed: int) -> None:
+    go(page, "Train a CNN")
+    C.type_number(page, "tr_seed", seed)
+    thumb = (page.locator("[data-testid=stSlider]")
+             .filter(has_text=i18n.t("trainer.epochs", "en")).locator("input[type=range]").first)
+    thumb.focus()
+    thumb.press("Home")  # 1 epoch
+    settle(page)
+    page.get_by_role("button", name=i18n.t("trainer.start_single", "en")).click()
+
+
+def link_from_share_box(page) -> str:
+    page.locator(".st-key-share_open button").first.click()
+    settle(page)
+    body = page.locator("[data-testid=stPopoverBody]")
+    body.locator("[data-testid=stImage] img").first.wait_for()  # the QR code
+    url = body.locator("[data-testid=stCode]").first.inner_text().strip()
+    page.keyboard.press("Escape")
+    settle(page)
+    return url
 
 
 def nearest(colour: np.ndarray) -> str:
@@ -103,8 +169,7 @@ def test_a_class_through_two_replicas(browser, launcher):
             students.append((name, ctx, page))
             open_page(page, "", "en")
             choose_upload(page)
-            upload(page, f"{name}.png", picture(rgb, (160, 200), secrets.token_bytes(8)),
-                   "image/png")
+            upload(page, f"{name}.png", picture(rgb, secrets.token_bytes(8)), "image/png")
             assert_clean(page)
             assert nearest(mean_colour(sidebar_picture(page))) == name
         replicas = {name: replica_of(ctx) for name, ctx, _ in students}
