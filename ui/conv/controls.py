@@ -59,7 +59,11 @@ def matrix_editor(key: str, base: np.ndarray, *, help: str) -> tuple[np.ndarray 
     cfg = {c: st.column_config.NumberColumn(c, help=help, format="%.4g") for c in cols}
     edited = st.data_editor(pd.DataFrame(base, columns=cols), key=key, hide_index=True,
                             column_config=cfg, num_rows="fixed", width="content")
-    values = pd.DataFrame(edited).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    frame = pd.DataFrame(edited)
+    if all(pd.api.types.is_numeric_dtype(d) for d in frame.dtypes):  # the usual case: cheap
+        values = frame.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     return L.check_matrix(values)
 
 
