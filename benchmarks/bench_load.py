@@ -18,11 +18,19 @@ CPU per rerun, server memory.
     python benchmarks/bench_load.py --fragments              # rerun fragments, as browsers do
     python benchmarks/bench_load.py --soak 6 --pages convolution   # classes come and go: leaks?
     python benchmarks/bench_load.py --burst 1 5              # 40 open a page within 1 s / 5 s
+    python benchmarks/bench_load.py --fragments --sessions 40 --replicas 0 2 --repeat 2
+        # the same class on one plain server (0) and through deploy/serve.py --replicas 2,
+        # rows interleaved in one run; per-replica CPU and memory
 
 Float widgets get a new uniform random value on every rerun, so every rerun misses the
 caches that a real slider (a few dozen positions) would hit: the figures are pessimistic.
 ``--trainers N`` adds N websocket students on /trainer who press Start and then tick the live
 fragment every 0.5 s as a browser does (benchmarks/st_trainers.py), restarting when a run ends.
+
+``--replicas N`` starts ``deploy/serve.py --replicas N`` (HAProxy in front, sticky cookie; the
+load client keeps cookies like a browser) instead of one ``streamlit run``; 0 = the plain
+single server. Each replica is warmed directly on its loopback port. CPU and memory are read
+from the replica pids (and HAProxy's, reported apart).
 
 Run by hand (not in CI). Loopback only; every run stops by itself.
 """
@@ -30,17 +38,27 @@ Run by hand (not in CI). Loopback only; every run stops by itself.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOAD = ROOT.parent / "shared" / "tools" / "st_load.py"
+SERVE = ROOT / "deploy" / "serve.py"
+#: The team's client sits beside the repository (../shared/tools); from a worktree one level
+#: deeper, or wherever CNNVIZ_ST_LOAD says.
+LOAD = Path(os.environ.get("CNNVIZ_ST_LOAD") or next(
+    (p / "shared" / "tools" / "st_load.py" for p in (ROOT.parent, ROOT.parent.parent)
+     if (p / "shared" / "tools" / "st_load.py").exists()),
+    ROOT.parent / "shared" / "tools" / "st_load.py"))
 TRAINERS = Path(__file__).resolve().parent / "st_trainers.py"
 #: st_load with fragment reruns, as a browser sends them (--fragments)
 FRAGMENTS = Path(__file__).resolve().parent / "st_load_fragments.py"
@@ -86,10 +104,11 @@ def start_server(port: int, extra: list[str], env: dict | None = None) -> subpro
 
 def load_cmd(port: int, pid: int, page: str, sessions: int, duration: float, think: float,
              widget: str | None) -> list[str]:
+    """The load client's command; ``pid`` 0 = no server pid (the caller samples the pids)."""
     client = FRAGMENTS if FRAGMENT_RERUNS else LOAD
     cmd = [sys.executable, str(client), "--url", f"http://127.0.0.1:{port}", "--sessions",
-           str(sessions), "--duration", str(duration), "--page", page, "--think", str(think),
-           "--pid", str(pid)]
+           str(sessions), "--duration", str(duration), "--page", page, "--think", str(think)]
+    cmd += ["--pid", str(pid)] if pid else []
     return cmd + (["--widget", widget] if widget else [])
 
 
@@ -136,44 +155,139 @@ def loadavg() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+@dataclass
+class Target:
+    """What the class connects to: one plain server, or deploy/serve.py's HAProxy + replicas."""
+
+    proc: subprocess.Popen
+    port: int
+    replicas: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (pid, port)
+    haproxy: int | None = None
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {k: pid for k, (pid, _) in self.replicas.items()}
+
+
+def start_target(replicas: int, extra: list[str]) -> Target:
+    if not replicas:
+        port = free_port()
+        proc = start_server(port, extra)
+        return Target(proc, port, {"server": (proc.pid, port)})
+    if extra:
+        sys.exit("--server-arg works with the plain server only (--replicas 0)")
+    port = free_port()
+    logs = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    proc = subprocess.Popen(
+        [sys.executable, str(SERVE), "--replicas", str(replicas), "--port", str(port),
+         "--address", "127.0.0.1", "--log-dir", str(logs)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    banner = ""
+    while "Ctrl-C" not in banner:
+        line = proc.stdout.readline()
+        if not line:
+            sys.exit("deploy/serve.py did not start:\n" + banner)
+        banner += line
+    pids = dict(re.findall(r"\b(r\d+|haproxy)=(\d+)", banner))
+    cfg = (logs / "haproxy.cfg").read_text()
+    ports = dict(re.findall(r"server (r\d+) 127\.0\.0\.1:(\d+)", cfg))
+    reps = {k: (int(pids[k]), int(ports[k])) for k in sorted(ports, key=lambda x: int(x[1:]))}
+    return Target(proc, port, reps, int(pids["haproxy"]))
+
+
+def stop_target(t: Target) -> None:
+    t.proc.terminate()
+    try:
+        out = t.proc.communicate(timeout=60)[0] or ""
+    except subprocess.TimeoutExpired:
+        t.proc.kill()
+        out = ""
+    if t.haproxy and "none left" not in out:
+        print(f"    warning: deploy/serve.py said: {out.strip()[-300:]}", flush=True)
+
+
+class Sampler:
+    """Peak RSS (every 0.5 s) and CPU seconds of each server process over a row."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+        self.rss0 = {k: rss_mib(p) for k, p in pids.items()}
+        self.peak = dict(self.rss0)
+        self.cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
+        self.t0 = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for k, p in self.pids.items():
+                with contextlib.suppress(OSError):
+                    self.peak[k] = max(self.peak[k], rss_mib(p))
+
+    def stop(self) -> dict[str, tuple[float, float, float, float]]:
+        """name -> (CPU seconds, share of one core, RSS warm, RSS peak)."""
+        self._stop.set()
+        self._thread.join()
+        wall = time.monotonic() - self.t0
+        out = {}
+        for k, p in self.pids.items():
+            cpu = cpu_seconds(p) - self.cpu0[k]
+            out[k] = (cpu, cpu / wall, self.rss0[k], self.peak[k])
+        return out
+
+
 def busy_main(args) -> None:
-    print("| page | students | reruns | errors | p50 ms | p95 ms | p99 ms | max ms | KB/rerun "
-          "| server CPU ms/rerun | RSS warm → peak MiB | MiB/student | load avg before |"
-          "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    print("| page | server | students | reruns | errors | p50 ms | p95 ms | p99 ms | max ms "
+          "| KB/rerun | server CPU ms/rerun | RSS warm → peak MiB | MiB/student "
+          "| per process: CPU (cores), RSS warm → peak MiB | load avg before |"
+          "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for page in args.pages:
         for n in args.sessions:
-            port = free_port()
-            proc = start_server(port, args.server_arg)
-            trainers = None
+            for _ in range(args.repeat):
+                for replicas in args.replicas:
+                    busy_row(args, page, n, replicas)
+
+
+def busy_row(args, page: str, n: int, replicas: int) -> None:
+    target = start_target(replicas, args.server_arg)
+    trainers = None
+    try:
+        for _, (pid, port) in target.replicas.items():  # every replica, directly
+            warm_up(port, pid, page)
+        if args.trainers:
+            warm_up(target.port, 0, "trainer")
+            trainers = start_trainers(target.port, args.trainers, args.duration + 12)
+            time.sleep(8)  # the runs are going (and queued) before the class starts
+        procs = dict(target.pids)
+        if target.haproxy:
+            procs["haproxy"] = target.haproxy
+        before = loadavg()
+        sampler = Sampler(procs)
+        r = run_load(target.port, 0, page, n, args.duration, args.think, WIDGETS.get(page))
+        usage = sampler.stop()
+    finally:
+        if trainers is not None:  # it ends by itself shortly after the class
             try:
-                warm_up(port, proc.pid, page)
-                if args.trainers:
-                    warm_up(port, proc.pid, "trainer")
-                    trainers = start_trainers(port, args.trainers, args.duration + 12)
-                    time.sleep(8)  # the runs are going (and queued) before the class starts
-                before = loadavg()
-                r = run_load(port, proc.pid, page, n, args.duration, args.think,
-                             WIDGETS.get(page))
-            finally:
-                if trainers is not None:  # it ends by itself shortly after the class
-                    try:
-                        out, _ = trainers.communicate(timeout=args.duration + 150)
-                    except subprocess.TimeoutExpired:
-                        trainers.kill()
-                        out, _ = trainers.communicate()
-                    print("    trainers: " + " | ".join(
-                        x for x in out.splitlines() if x.startswith("TRAINERS")), flush=True)
-                proc.terminate()
-                proc.wait(10)
-            growth = per(float(r.get("rss_peak", "nan")) - float(r.get("rss0", "nan")), n) \
-                if "rss0" in r else "?"
-            print(f"| /{page} | {r.get('sessions', '?')} | {r.get('reruns', '?')} | "
-                  f"{r.get('errors', '?')} | {r.get('p50', '?').rstrip('ms')} | "
-                  f"{r.get('p95', '?').rstrip('ms')} | {r.get('p99', '?').rstrip('ms')} | "
-                  f"{r.get('max', '?').rstrip('ms')} | {per(r.get('mb'), r.get('reruns'), 1000)} | "
-                  f"{per(r.get('cpu'), r.get('reruns'), 1000)} | "
-                  f"{r.get('rss0', '?')} → {r.get('rss_peak', '?')} | {growth} | {before} |",
-                  flush=True)
+                out, _ = trainers.communicate(timeout=args.duration + 150)
+            except subprocess.TimeoutExpired:
+                trainers.kill()
+                out, _ = trainers.communicate()
+            print("    trainers: " + " | ".join(
+                x for x in out.splitlines() if x.startswith("TRAINERS")), flush=True)
+        stop_target(target)
+    servers = {k: v for k, v in usage.items() if k != "haproxy"}
+    cpu = sum(v[0] for v in servers.values())
+    rss0 = sum(v[2] for v in servers.values())
+    peak = sum(v[3] for v in servers.values())
+    detail = ", ".join(f"{k} {v[1]:.2f} {v[2]:.0f} → {v[3]:.0f}" for k, v in usage.items())
+    label = f"{replicas} replicas" if replicas else "plain"
+    print(f"| /{page} | {label} | {r.get('sessions', '?')} | {r.get('reruns', '?')} | "
+          f"{r.get('errors', '?')} | {r.get('p50', '?').rstrip('ms')} | "
+          f"{r.get('p95', '?').rstrip('ms')} | {r.get('p99', '?').rstrip('ms')} | "
+          f"{r.get('max', '?').rstrip('ms')} | {per(r.get('mb'), r.get('reruns'), 1000)} | "
+          f"{per(cpu, r.get('reruns'), 1000)} | {rss0:.0f} → {peak:.0f} | "
+          f"{(peak - rss0) / n:.0f} | {detail} | {before} |", flush=True)
 
 
 def idle_main(args) -> None:
@@ -307,6 +421,10 @@ def main() -> None:
     ap.add_argument("--fragments", action="store_true",
                     help="rerun only the widget's fragment, as a browser does (default: the "
                          "whole page, st_load's worst case)")
+    ap.add_argument("--replicas", nargs="*", type=int, default=[0],
+                    help="0 = one plain `streamlit run`; N = deploy/serve.py --replicas N "
+                         "(HAProxy in front); several values: rows side by side in one run")
+    ap.add_argument("--repeat", type=int, default=1, help="rows per setting (for ranges)")
     ap.add_argument("--abandon", type=int, default=0,
                     help="check: N students train, then close their tabs mid-run")
     ap.add_argument("--soak", type=int, default=0,
@@ -321,7 +439,8 @@ def main() -> None:
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} load avg {loadavg()}, "
           f"{os.cpu_count()} cores, think {args.think} s, {args.duration:.0f} s per row, "
           f"server args {args.server_arg or '-'}, trainers {args.trainers}, "
-          f"{'fragment' if args.fragments else 'full-page'} reruns", flush=True)
+          f"{'fragment' if args.fragments else 'full-page'} reruns, replicas {args.replicas}",
+          flush=True)
     if args.abandon:
         abandon_main(args)
     elif args.soak:

@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-PATH = Path(__file__).resolve().parents[2] / "shared" / "tools" / "st_load.py"
+_HERE = Path(__file__).resolve()
+PATH = Path(os.environ.get("CNNVIZ_ST_LOAD") or next(
+    (p / "shared" / "tools" / "st_load.py" for p in _HERE.parents[2:4]
+     if (p / "shared" / "tools" / "st_load.py").exists()),
+    _HERE.parents[2] / "shared" / "tools" / "st_load.py"))
 _spec = importlib.util.spec_from_file_location("st_load", PATH)
 st_load = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(st_load)

@@ -34,8 +34,17 @@ def small_image() -> np.ndarray:
         small = np.repeat(small[..., None], 3, axis=2) if small.ndim == 2 else small
         return np.ascontiguousarray(small, dtype=np.float32)
 
-    key = (st.session_state.get("image", {}).get("serial"), img.shape)
-    return cache.session("prep_small", key, shrink, size=1)
+    return cache.session("prep_small", _picture_key(img), shrink, size=1)
+
+
+def _picture_key(img: np.ndarray) -> tuple:
+    return st.session_state.get("image", {}).get("serial"), img.shape
+
+
+def small_gray() -> np.ndarray:
+    """:func:`small_image` in gray, kept per session too (the ZCA section's every rerun)."""
+    key = _picture_key(image_input.working_image(gray=False))
+    return cache.session("prep_gray", key, lambda: images.to_gray(small_image()), size=1)
 
 
 # ---- small UI helpers ------------------------------------------------------------------------
@@ -196,7 +205,7 @@ def zca_section() -> None:
     eps = c2.select_slider(t("preprocessing.eps"), EPS_OPTIONS, EPS_OPTIONS[8], style.fmt,
                            key="prep_eps", bind="query-params", help=t("preprocessing.eps_help"))
     with guard():
-        gray = images.to_gray(small_image()) if source == "picture" else None
+        gray = small_gray() if source == "picture" else None
         z = cache.shared(prep_math.zca, source, gray, float(eps))
         if z.no_variance:
             st.warning(t("preprocessing.msg_zca_flat"), icon="⚠️")

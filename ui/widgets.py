@@ -41,5 +41,9 @@ def matrix_editor(key: str, base: np.ndarray, *, help: str,
     cfg = {c: st.column_config.NumberColumn(c, help=help, format="%.4g") for c in cols}
     edited = st.data_editor(pd.DataFrame(base, columns=cols), key=key, hide_index=True,
                             column_config=cfg, num_rows="fixed", width="content")
-    values = pd.DataFrame(edited).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    frame = pd.DataFrame(edited)
+    if all(pd.api.types.is_numeric_dtype(d) for d in frame.dtypes):  # the usual case: cheap
+        values = frame.to_numpy(dtype=float, na_value=np.nan)
+    else:  # text typed into a cell becomes NaN ("not a number")
+        values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     return conv_math.check_matrix(values, limit)

@@ -14,12 +14,15 @@ than PNG and ~5x smaller), with a coarse grid of true values underneath for hove
 from __future__ import annotations
 
 import base64
+import functools
 import io
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from _plotly_utils.utils import convert_to_base64
 from PIL import Image
 
 from cnnviz.viz import style
@@ -170,7 +173,48 @@ def from_parts(data: list[dict], layout: dict) -> go.Figure:
     """A figure from plain trace and layout dicts, without Plotly's validation (most of the cost
     of a figure). Only for builders whose output a unit test validates; NumPy arrays may stay
     in the dicts (they travel as compact typed arrays)."""
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return _PartsFigure(data, layout)
+
+
+@functools.cache
+def _default_template_json() -> str:
+    """The template Plotly adds to a layout without one, as JSON (parsed again per figure, so
+    no caller shares and edits one dict)."""
+    return json.dumps(go.Figure().to_dict()["layout"].get("template", {}))
+
+
+class _PartsFigure(go.Figure):
+    """A ``go.Figure`` that stays plain dicts until something other than ``to_dict`` needs it.
+
+    ``ui.charts`` only calls ``to_dict()`` on a fresh figure and throws it away: Plotly's
+    constructor (its layout objects, even unvalidated) and the deep copy inside ``to_dict``
+    were ~40 % of a preprocessing rerun. Any other use (``fig.layout``, ``update_layout``,
+    ``fig.frames = ...``) builds the real figure first, so it behaves exactly like one.
+    """
+
+    def __init__(self, data: list[dict], layout: dict) -> None:  # see __getattr__
+        object.__setattr__(self, "_parts", (data, layout))
+
+    def __getattr__(self, name: str):
+        # Only reached for attributes the instance lacks, i.e. before the real figure exists.
+        parts = self.__dict__.pop("_parts", None)
+        if parts is None:
+            raise AttributeError(name)
+        go.Figure.__init__(self, {"data": parts[0], "layout": parts[1]}, _validate=False)
+        return getattr(self, name)
+
+    def to_dict(self) -> dict:
+        parts = self.__dict__.get("_parts")
+        if parts is None:
+            return super().to_dict()
+        data, layout = parts
+        # as Plotly: a top-level None means "not set" and is left out
+        layout = {k: v for k, v in layout.items() if v is not None}
+        layout.setdefault("template", json.loads(_default_template_json()))
+        res = {"data": [{k: v for k, v in trace.items() if v is not None} for trace in data],
+               "layout": layout}
+        convert_to_base64(res)  # as Plotly's to_dict: arrays become typed-array specs
+        return res
 
 
 def base_layout(fig: go.Figure, title: str = "", *, height: int | None = None) -> go.Figure:

@@ -15,9 +15,9 @@ IDENTITY_2 = r"\begin{pmatrix} 1.00 & 0.00 \\ 0.00 & 1.00 \end{pmatrix}"
 IDENTITY_3 = (r"\begin{pmatrix} 1.00 & 0.00 & 0.00 \\ 0.00 & 1.00 & 0.00 \\ "
               r"0.00 & 0.00 & 1.00 \end{pmatrix}")
 TEXT = {
-    "en": {"image": "The pixels of my picture", "eps": "With ε = 1e-06",
+    "en": {"image": "The pixels of my picture", "eps": "With ε = 1e\u221206",
            "whitened": "5 · Whitened"},
-    "zh": {"image": "我的图片的像素", "eps": "ε = 1e-06 时", "whitened": "5 · 白化"},
+    "zh": {"image": "我的图片的像素", "eps": "ε = 1e\u221206 时", "whitened": "5 · 白化"},
 }
 
 # Per chart key: the first trace's type, point count and a checksum of its coordinates.

@@ -3,6 +3,7 @@ of an array), and a bounded per-session store for what is personal."""
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import partial
 
@@ -126,3 +127,51 @@ def test_session_keeps_the_last_few_results_of_this_user():
     assert calls == [1, 2, 3, 4]
     assert len(st.session_state[cache.SESSION_KEY]["t_slot"]) == 2  # bounded
     assert cache.session("other", "a", lambda: build(5)) == 50  # slots are separate
+
+
+def test_key_of_reads_every_element_of_nested_arguments():
+    from cnnviz.lessons.conv import Stop
+
+    rng = np.random.default_rng(3)
+    big = rng.random((600, 600, 3), dtype=np.float32)
+    args = ([["1", "2"], {"a": 1.5, "b": None}], {"pic": big, "t": ("x", 2)})
+    assert cache.key_of(*args) == cache.key_of(*copy.deepcopy(args))
+    changed = big.copy()
+    changed[599, 599, 2] += 1e-3  # one number of a picture Streamlit's hasher would sample
+    variants = [
+        ([["1", "3"], {"a": 1.5, "b": None}], {"pic": big, "t": ("x", 2)}),
+        ([["1", "2"], {"a": 1.5, "b": 0}], {"pic": big, "t": ("x", 2)}),
+        ([["1", "2"], {"a": 1.5, "b": None}], {"pic": changed, "t": ("x", 2)}),
+        ([["1", "2"], {"a": 1.5, "b": None}], {"pic": big, "t": ("x", 2.0)}),
+        ([["12"], {"a": 1.5, "b": None}], {"pic": big, "t": ("x", 2)}),
+        ([["1", "2"], {"a": 1.5, "b": None}], {"pic": big.reshape(300, 1200, 3), "t": ("x", 2)}),
+    ]
+    keys = {cache.key_of(*v) for v in variants} | {cache.key_of(*args)}
+    assert len(keys) == len(variants) + 1
+    z = np.zeros(2)
+    a = Stop(0, 1, z, z, np.arange(4.0).reshape(1, 2, 2), z, z, 0.5)
+    b = copy.deepcopy(a)
+    assert cache.key_of(a) == cache.key_of(b)
+    b.window[0, 1, 1] = 9.0
+    assert cache.key_of(a) != cache.key_of(b)
+    assert cache.key_of(True) != cache.key_of(1) != cache.key_of(1.0)
+
+
+def test_a_frozen_picture_is_read_once_and_a_writable_one_every_time(monkeypatch):
+    reads = []
+    real = cache._digest
+    monkeypatch.setattr(cache, "_digest", lambda a: reads.append(a.shape) or real(a))
+    pic = np.random.default_rng(5).random((64, 64, 3), dtype=np.float32)
+    d0 = cache.array_digest(pic)
+    pic[0, 0, 0] += 1  # writable: read again, and the change is seen
+    assert cache.array_digest(pic) != d0 and len(reads) == 2
+    frozen = cache.freeze({"p": pic.copy()})["p"]
+    with pytest.raises(ValueError):
+        frozen[0, 0, 0] = 0
+    assert cache.array_digest(frozen) == cache.array_digest(frozen) == cache.array_digest(pic)
+    assert len(reads) == 4  # the frozen one once, the writable one once more
+    view = pic[1:]  # a view never counts as frozen: its base could change under it
+    view.flags.writeable = False
+    cache.array_digest(view)
+    cache.array_digest(view)
+    assert len(reads) == 6

@@ -1,0 +1,1 @@
+"""Serving a class: deploy/serve.py (replicas behind HAProxy), Dockerfile, compose."""

@@ -1,0 +1,1 @@
+"""Tests of deploy/: the replica launcher, its HAProxy config, the container files."""
