@@ -13,7 +13,7 @@ from cnnviz import conv_lesson as L
 from cnnviz import functional as F
 from cnnviz import images
 from cnnviz.viz import conv as V
-from ui import charts, image_input
+from ui import charts, image_input, lazy
 from ui import conv_widgets as W
 from ui.errors import guard
 from ui.lang import current, t
@@ -108,6 +108,12 @@ def _rgb_figure(s: dict, lang: str):
 def rgb_section() -> None:
     st.header(t("conv.rgb_title"))
     st.markdown(t("conv.rgb_intro"))
+    if lazy.shown("conv_rgb_open", ("conv_rgb_",)):
+        rgb_part()
+    why("conv.why_rgb")
+
+
+def rgb_part() -> None:
     s = W.rgb_controls()
     with guard():
         key = (tuple(sorted(s.items())), current())
@@ -115,7 +121,6 @@ def rgb_section() -> None:
         st.plotly_chart(charts.Prebuilt(spec), key="conv_rgb_chart", config=NO_BAR)
         k, ho, wo = maps.shape
         st.markdown(t("conv.rgb_depth", k=k, h=ho, w=wo))
-    why("conv.why_rgb")
 
 
 def _source(mode: str) -> tuple[np.ndarray, tuple]:
@@ -189,6 +194,12 @@ def feature_maps(x: np.ndarray, src_key: tuple, s: dict) -> list[dict]:
 def image_section() -> None:
     st.header(t("conv.img_title"))
     st.markdown(t("conv.img_intro"))
+    if lazy.shown("conv_img_open", ("conv_img_", "conv_pick_", "conv_flip")):
+        image_part()
+    why("conv.why_image")
+
+
+def image_part() -> None:
     gray_only = image_input.working_image().ndim == 2
     s = W.image_controls(not gray_only)
     x, src_key = _source(s["mode"])
@@ -225,7 +236,6 @@ def image_section() -> None:
                                              on_select=partial(_on_click, kk), config=NO_BAR)
         explain_block(ex, k, i, j)
     flip_section(cur["kernel"], x, s)
-    why("conv.why_image")
 
 
 def explain_block(ex: dict, k: int, i: int, j: int) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 from cnnviz import functional as F
 from cnnviz import images, teaching
 from cnnviz.viz import figures, style
-from ui import charts, image_input
+from ui import charts, image_input, lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
@@ -48,8 +48,9 @@ def pipeline_section() -> None:
         (maps["relu"], f"RELU {h}×{w}×1", False),
         (maps["pool"], f"POOL {ph}×{pw}×1", False),
     ]
+    # pictures with a 32-point hover grid: the first thing a class sees opens at once
     st.plotly_chart(charts.figure(figures.maps_row_figure, panels, height=280,
-                                  hover_label=t("common.value")),
+                                  hover_label=t("common.value"), exact_cells=0, hover_side=32),
                     key="home_pipeline")
     cols = st.columns(len(STAGES))
     for col, (name, page, key) in zip(cols, STAGES, strict=True):
@@ -124,9 +125,16 @@ PATTERNS = {
 }
 
 
+@st.fragment
 def sharing_section() -> None:
     st.header(t("home.share_title"))
     st.markdown(t("home.share_intro"))
+    if lazy.shown("home_share_open", ("home_pattern", "home_copies", "home_seed", "home_noise")):
+        sharing_part()
+    why("home.share_why")
+
+
+def sharing_part() -> None:
     c1, c2, c3, c4 = st.columns(4)
     # Labels are looked up now: format_func may be called outside this run (AppTest does).
     labels = {k: t(f"home.pattern_{k}") for k in PATTERNS}
@@ -156,7 +164,6 @@ def sharing_section() -> None:
                        key="home_fmap")
         st.caption(t("home.share_result", n=len(positions), peak=style.fmt(peak),
                      hits=int(np.sum(fmap >= 0.9 * peak))))
-    why("home.share_why")
 
 
 header("home")

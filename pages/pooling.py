@@ -11,7 +11,7 @@ from cnnviz import i18n, images
 from cnnviz import pool_lesson as L
 from cnnviz.viz import pooling as V
 from cnnviz.viz import style
-from ui import image_input, share
+from ui import image_input, lazy, share
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header, why
@@ -164,9 +164,16 @@ def article_specs(titles: dict, hover: str) -> dict:
                            hover)
 
 
+@st.fragment
 def article_section() -> None:
     st.header(t("pooling.article_title"))
     st.markdown(t("pooling.turn_intro"))
+    if lazy.shown("pool_article_open"):
+        article_part()
+    why("pooling.why_redundant")
+
+
+def article_part() -> None:
     keys = ("turn_stroke", "turn_kernel", "turn_fmap", "turn_max", "turn_avg", "four_input",
             "four_max", "four_avg")
     specs = article_specs({k: t(f"pooling.{k}") for k in keys}, t("common.value"))
@@ -178,7 +185,6 @@ def article_section() -> None:
     for col, key in zip(st.columns(3), keys[5:], strict=True):
         col.plotly_chart(V.Prebuilt(specs[key]), key=f"pool_{key}")
     st.markdown(t("pooling.four_text"))
-    why("pooling.why_redundant")
 
 
 def feature_controls() -> dict:
@@ -280,6 +286,11 @@ def global_section(gray: np.ndarray, maps: np.ndarray, s: dict) -> None:
 def real_maps_section() -> None:
     st.header(t("pooling.fm_title"))
     st.markdown(t("pooling.fm_intro", side=LESSON_SIDE))
+    if lazy.shown("pool_fm_open", ("pool_fm_", "pool_shift")):
+        real_maps_part()
+
+
+def real_maps_part() -> None:
     s = feature_controls()
     gray = np.ascontiguousarray(images.resize_to_working(
         image_input.working_image(gray=True), LESSON_SIDE), dtype=np.float32)

@@ -14,7 +14,7 @@ from cnnviz import prep_lesson as L
 from cnnviz import preprocess as P
 from cnnviz.viz import figures, style
 from cnnviz.viz import preprocessing as V
-from ui import charts, image_input
+from ui import charts, image_input, lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header
@@ -133,8 +133,7 @@ def story_section() -> None:
         with guard():
             rgb3d_section(rgb, story3)
     if story is not None:
-        with guard():
-            descent_section(story)
+        descent_section(story)
 
 
 def rgb3d_section(rgb: np.ndarray, story3: L.Story) -> None:
@@ -156,6 +155,13 @@ def rgb3d_section(rgb: np.ndarray, story3: L.Story) -> None:
 def descent_section(story: L.Story) -> None:
     st.subheader(t("preprocessing.descent_title"))
     st.markdown(t("preprocessing.descent_intro"))
+    if lazy.shown("prep_descent_open"):
+        with guard():
+            descent_part(story)
+    explain("why_centering")
+
+
+def descent_part(story: L.Story) -> None:
     paths = {k: L.descent(story.points[k]) for k in ("original", "normalized", "whitened")}
 
     def cond(d: L.DescentPath) -> str:
@@ -172,7 +178,6 @@ def descent_section(story: L.Story) -> None:
                             step_label=t("preprocessing.descent_step")), "prep_descent")
     st.caption(t("preprocessing.descent_steps", a=steps(paths["original"]),
                  b=steps(paths["normalized"]), c=steps(paths["whitened"])))
-    explain("why_centering")
 
 
 # ---- 2. the picture --------------------------------------------------------------------------
@@ -180,6 +185,11 @@ def descent_section(story: L.Story) -> None:
 def image_section() -> None:
     st.header(t("preprocessing.image_title"))
     st.markdown(t("preprocessing.image_intro"))
+    if lazy.shown("prep_img_open", ("prep_img_",)):
+        image_part()
+
+
+def image_part() -> None:
     norm = choice(st, "norm", ["minmax", "std"], key="prep_img_norm")
     with guard():
         stages, hists = image_views(small_image(), norm)
@@ -207,6 +217,12 @@ def image_section() -> None:
 def zca_section() -> None:
     st.header(t("preprocessing.zca_title"))
     st.markdown(t("preprocessing.zca_intro"))
+    if lazy.shown("prep_zca_open", ("prep_zca_", "prep_eps")):
+        zca_part()
+    explain("why_whitening")
+
+
+def zca_part() -> None:
     c1, c2 = st.columns([2, 3])
     source = choice(c1, "zca_source", ["picture", "digits"])
     eps = c2.select_slider(t("preprocessing.eps"), EPS_OPTIONS, EPS_OPTIONS[8], style.fmt,
@@ -235,7 +251,6 @@ def zca_section() -> None:
                   "prep_zca_picture")
         if not z.no_variance:
             spectrum(z, right if z.picture is None else st)
-    explain("why_whitening")
 
 
 def spectrum(z: L.ZCAResult, where) -> None:

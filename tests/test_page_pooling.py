@@ -15,7 +15,7 @@ from cnnviz import functional as F
 from cnnviz import i18n, images
 from cnnviz import pool_lesson as L
 from cnnviz.viz import style
-from tests.conftest import APP, errors_of
+from tests.conftest import APP, errors_of, lazy_parts
 
 PAGE = "pages/pooling.py"
 
@@ -26,6 +26,8 @@ def open_pool(lang: str = "en", state: dict | None = None) -> AppTest:
     # reads the language outside the script thread).
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.session_state["lang"] = lang
+    for key in lazy_parts():  # every part drawn on demand open, as a student opens them
+        at.session_state[key] = True
     for key, value in (state or {}).items():
         at.session_state[key] = value
     at.switch_page(PAGE).run()
