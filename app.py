@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.presets import page_id
+from cnnviz.classroom.presets import page_id
 from ui import image_input, session_end, share
 from ui.lang import init_lang, language_toggle, t
 from ui.nav import st_pages
+from ui.runtime import limit_blas_threads
+
+limit_blas_threads()  # one BLAS thread per call: many students share 2 cores (ui/runtime.py)
 
 st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="wide")
 init_lang()

@@ -24,9 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cnnviz import conv_lesson as L  # noqa: E402
 from cnnviz import functional as F  # noqa: E402
 from cnnviz import images  # noqa: E402
+from cnnviz.lessons import conv as L  # noqa: E402
 from cnnviz.viz import conv as V  # noqa: E402
 
 

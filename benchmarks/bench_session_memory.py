@@ -24,8 +24,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import tests.conftest  # noqa: E402,F401 - AppTest routes through app.py as the server does
-from tests.conftest import registered_pages, run_page  # noqa: E402
+from tests.helpers import registered_pages, run_page  # noqa: E402 - AppTest as the server
 
 
 def big_photo(side: int) -> bytes:

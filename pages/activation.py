@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import act_lesson as A
-from cnnviz import i18n
+from cnnviz import i18n, numbers
+from cnnviz.lessons import activation as A
 from cnnviz.viz import activation as V
 from cnnviz.viz import figures, style
 from ui import charts, image_input, lazy
@@ -57,7 +57,7 @@ def section() -> Iterator[None]:
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def compute(name: str, *args, **kwargs):
-    """A pure act_lesson result (plain values in, arrays out), cached for the whole class."""
+    """A pure lesson result (plain values in, arrays out), cached for the whole class."""
     return getattr(A, name)(*args, **kwargs)
 
 
@@ -236,7 +236,7 @@ def norm_metrics(norms: dict) -> None:
     names = list(norms)
     for start in range(0, len(names), 4):
         for col, name in zip(st.columns(4), names[start : start + 4], strict=False):
-            oom = style.fmt(A.orders_of_magnitude(norms[name]))
+            oom = numbers.fmt_ascii(A.orders_of_magnitude(norms[name]))  # metric reads "-"
             col.metric(t("activation.net_metric", fn=fn_name(name)),
                        f"{style.fmt(norms[name][0] / norms[name][-1])}×",
                        delta=t("activation.net_orders", n=oom), delta_color="off",

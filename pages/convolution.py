@@ -9,12 +9,12 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from cnnviz import conv_lesson as L
 from cnnviz import functional as F
-from cnnviz import images
+from cnnviz import images, numbers
+from cnnviz.lessons import conv as L
 from cnnviz.viz import conv as V
 from ui import charts, image_input, lazy
-from ui import conv_widgets as W
+from ui.conv import controls as W
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header, why
@@ -74,7 +74,7 @@ def slide_section() -> None:
         spec, sl, lines = W.memo("slide", key, lambda: _slide_figure(s, current()), size=3)
         st.plotly_chart(charts.Prebuilt(spec), key="conv_slide_chart", config=NO_BAR)
         ho, wo = sl.out.shape
-        st.markdown(t("conv.slide_result", h=ho, w=wo, first=L.fmt_num(sl.stops[0].value),
+        st.markdown(t("conv.slide_result", h=ho, w=wo, first=numbers.fmt(sl.stops[0].value),
                       n=len(sl.stops)))
         with st.expander(t("conv.all_stops")):
             st.markdown("\n".join(
@@ -90,15 +90,15 @@ def _rgb_figure(s: dict, lang: str):
     f = s["follow"]
     sl = L.slide(ex["image"], ex["kernels"][f], ex["bias"][f], s["stride"], s["padding"])
     maps = F.conv2d_image(ex["image"], ex["kernels"], ex["bias"], s["stride"], s["padding"])
-    bias = L.fmt_num(ex["bias"][f])
+    bias = numbers.fmt(ex["bias"][f])
     lines = []
     for stp in sl.stops:
         chan, sums = L.channel_lines(stp, sl.kernel, W.CHANNELS)
         lines.append(chan + [t("conv.rgb_total", sums=sums, bias=bias,
-                                 value=L.fmt_num(stp.value))])
+                                 value=numbers.fmt(stp.value))])
     titles = {"channels": [t(f"conv.channel_{c}") for c in W.CHANNELS],
               "kernel": [t("conv.rgb_kernel_slice", k=f + 1, c=c) for c in W.CHANNELS],
-              "maps": [t("conv.rgb_map", k=m + 1, b=L.fmt_num(ex["bias"][m]))
+              "maps": [t("conv.rgb_map", k=m + 1, b=numbers.fmt(ex["bias"][m]))
                        for m in range(len(maps))]}
     fig = V.rgb_slide_figure(sl, maps, f, lines, titles=titles, labels=_labels())
     return fig.to_dict(), maps
@@ -225,7 +225,7 @@ def image_part() -> None:
                              key="conv_img_input", config=NO_BAR)
         for n, d in enumerate(maps, start=1):
             kk, m = d["k"], d["map"]
-            lo, hi = L.fmt_num(np.nanmin(m)), L.fmt_num(np.nanmax(m))
+            lo, hi = numbers.fmt(np.nanmin(m)), numbers.fmt(np.nanmax(m))
             fig = charts.figure(
                 V.feature_map_figure,
                 W.memo(f"layers{kk}", d["key"], lambda m=m: V.map_layers(m), size=2),
@@ -246,14 +246,14 @@ def explain_block(ex: dict, k: int, i: int, j: int) -> None:
     left.plotly_chart(charts.figure(V.explain_figure, ex, channels=channels, titles=titles,
                                     hover_label=t("common.value")),
                       key="conv_explain", config=NO_BAR)
-    sums = " + ".join(L.fmt_factor(v) for v in ex["channel_sums"])
+    sums = " + ".join(numbers.fmt_factor(v) for v in ex["channel_sums"])
     with right:
         if ex["window"].shape[0] == 1 and ex["window"][0].size <= 9:
             st.markdown(" ".join(L.arithmetic(ex["window"][0], ex["kernel"][0],
                                               bias=ex["bias"])))
         one = ex["window"].shape[0] == 1
         st.markdown(t("conv.explain_sum_one" if one else "conv.explain_sum", sums=sums,
-                      bias=L.fmt_num(ex["bias"]), value=L.fmt_num(ex["value"])))
+                      bias=numbers.fmt(ex["bias"]), value=numbers.fmt(ex["value"])))
         if ex["in_padding"].any():
             st.caption(t("conv.explain_padding"))
 

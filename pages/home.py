@@ -7,16 +7,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz import functional as F
-from cnnviz import images, teaching
+from cnnviz import images
+from cnnviz.lessons import overview
 from cnnviz.viz import figures, style
 from ui import charts, image_input, lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
 
-# The kernel the overview uses to show one convolution stage: an outline (Laplacian) detector.
-OUTLINE = np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=np.float32)
 STAGES = [
     ("INPUT", "pages/preprocessing.py", "home.stage_input"),
     ("CONV", "pages/convolution.py", "home.stage_conv"),
@@ -28,11 +26,7 @@ STAGES = [
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def pipeline_maps(gray: np.ndarray) -> dict[str, np.ndarray]:
-    """The picture through one conv (outline kernel), ReLU and 2x2 max pooling (pure, cached)."""
-    conv = F.conv2d_image(gray, OUTLINE, padding=1)[0]
-    relu, _ = F.activation_forward(conv, "relu")
-    pooled, _ = F.pool2d_forward(relu[None, None], 2, mode="max")
-    return {"input": gray, "conv": conv, "relu": relu, "pool": pooled[0, 0]}
+    return overview.pipeline(gray)
 
 
 def pipeline_section() -> None:
@@ -90,7 +84,7 @@ def counts_spec(labels: tuple[str, str], values: tuple[int, int], axis: str, tit
     return figures.base_layout(fig, title, height=360).to_dict()
 
 
-def counts_figure(fc: teaching.ParamCount, conv: teaching.ParamCount) -> go.Figure:
+def counts_figure(fc: overview.ParamCount, conv: overview.ParamCount) -> go.Figure:
     return charts.Prebuilt(counts_spec((t("home.calc_fc"), t("home.calc_conv")),
                                        (fc.total, conv.total), t("home.calc_axis"),
                                        t("home.calc_chart_title")))
@@ -103,8 +97,8 @@ def calculator_section() -> None:
     with left:
         s = calculator_controls()
     with guard():
-        fc = teaching.fc_params(s["height"], s["width"], s["channels"], s["units"])
-        conv = teaching.conv_params(s["channels"], s["kernels"], s["ksize"])
+        fc = overview.fc_params(s["height"], s["width"], s["channels"], s["units"])
+        conv = overview.conv_params(s["channels"], s["kernels"], s["ksize"])
         with right:
             st.plotly_chart(counts_figure(fc, conv), key="home_counts")
         m1, m2, m3 = st.columns(3)
@@ -116,13 +110,6 @@ def calculator_section() -> None:
         st.markdown(t("home.calc_conv_formula", f=s["ksize"], c=s["channels"], k=s["kernels"],
                       weights=f"{conv.weights:,}", total=f"{conv.total:,}"))
     why("home.calc_why")
-
-
-PATTERNS = {
-    "turn": teaching.TURN_PATTERN,
-    "cross": np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32),
-    "diagonal": np.eye(3, dtype=np.float32),
-}
 
 
 @st.fragment
@@ -137,8 +124,8 @@ def sharing_section() -> None:
 def sharing_part() -> None:
     c1, c2, c3, c4 = st.columns(4)
     # Labels are looked up now: format_func may be called outside this run (AppTest does).
-    labels = {k: t(f"home.pattern_{k}") for k in PATTERNS}
-    pattern = c1.selectbox(t("home.share_pattern"), list(PATTERNS), key="home_pattern",
+    labels = {k: t(f"home.pattern_{k}") for k in overview.PATTERNS}
+    pattern = c1.selectbox(t("home.share_pattern"), list(overview.PATTERNS), key="home_pattern",
                            format_func=labels.get,
                            bind="query-params", help=t("home.share_pattern_help"))
     copies = c2.slider(t("home.share_copies"), 1, 6, 3, key="home_copies", bind="query-params",
@@ -148,22 +135,19 @@ def sharing_part() -> None:
     noise = c4.slider(t("home.share_noise"), 0.0, 0.5, 0.0, 0.05, key="home_noise",
                       bind="query-params", help=t("home.share_noise_help"))
     with guard():
-        kernel = PATTERNS[pattern]
-        scene, positions = teaching.pattern_scene(24, kernel, copies, seed=int(seed), noise=noise)
-        # padding 1 keeps the map 24x24, so each peak sits on the centre of its pattern
-        fmap = F.conv2d_image(scene, kernel, padding=1)[0]
-        peak = float(kernel.sum() * kernel.max())
+        demo = overview.sharing_scene(pattern, copies, seed=int(seed), noise=noise)
         a, b, c = st.columns([5, 2, 5])
-        a.plotly_chart(charts.figure(figures.map_figure, scene, title=t("home.share_scene"),
+        a.plotly_chart(charts.figure(figures.map_figure, demo.scene, title=t("home.share_scene"),
                                      signed=None, hover_label=t("common.value"), height=360),
                        key="home_scene")
-        b.plotly_chart(charts.figure(figures.grid_figure, kernel, title=t("home.share_kernel"),
-                                     signed=False, cell_px=40), key="home_kernel")
-        c.plotly_chart(charts.figure(figures.map_figure, fmap, title=t("home.share_map"),
+        b.plotly_chart(charts.figure(figures.grid_figure, overview.PATTERNS[pattern],
+                                     title=t("home.share_kernel"), signed=False, cell_px=40),
+                       key="home_kernel")
+        c.plotly_chart(charts.figure(figures.map_figure, demo.fmap, title=t("home.share_map"),
                                      hover_label=t("common.value"), height=360),
                        key="home_fmap")
-        st.caption(t("home.share_result", n=len(positions), peak=style.fmt(peak),
-                     hits=int(np.sum(fmap >= 0.9 * peak))))
+        st.caption(t("home.share_result", n=len(demo.positions), peak=style.fmt(demo.peak),
+                     hits=demo.hits))
 
 
 header("home")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import lesson as L
-from ui import lesson_steps as S
+from cnnviz.lessons import guided as L
 from ui.lang import t
+from ui.lesson import steps as S
 from ui.page import header
 
 STEPS = list(L.STEPS)

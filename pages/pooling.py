@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import i18n, images
-from cnnviz import pool_lesson as L
+from cnnviz import i18n, images, numbers
+from cnnviz.lessons import pooling as L
 from cnnviz.viz import pooling as V
 from cnnviz.viz import style
 from ui import image_input, lazy, share
@@ -255,7 +255,7 @@ def tolerance_section(gray: np.ndarray, s: dict) -> None:
         for col, m in ((m2, "max"), (m3, "avg")):
             delta = pct[m] - pct["feature"]
             col.metric(t(f"pooling.tol_{m}"), f"{style.fmt(pct[m])}%",
-                       delta=t("pooling.tol_delta", d=style.fmt(delta)) if shift else None,
+                       delta=t("pooling.tol_delta", d=numbers.fmt_ascii(delta)) if shift else None,
                        delta_color="inverse", help=t("pooling.tol_metric_help"))
         labels = {k: t(f"pooling.tol_{k}") for k in ("feature", "max", "avg")}
         labels |= {"title": t("pooling.tol_chart"), "x": t("pooling.tol_x"),

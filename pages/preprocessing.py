@@ -10,15 +10,15 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import images
-from cnnviz import prep_lesson as L
 from cnnviz import preprocess as P
+from cnnviz.lessons import preprocessing as L
 from cnnviz.viz import figures, style
 from cnnviz.viz import preprocessing as V
 from ui import charts, image_input, lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header
-from ui.prep_controls import PAIRS, choice, story_controls
+from ui.preprocessing.controls import PAIRS, choice, story_controls
 
 EPS_OPTIONS = [float(10.0**e) for e in np.arange(-6.0, 0.01, 0.5)]
 IMAGE_SIDE = 256  # the picture sections compute on at most 256x256 pixels

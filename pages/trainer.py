@@ -14,8 +14,8 @@ from ui import lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
-from ui.trainer_compare import compare_section, history_section
-from ui.trainer_controls import (
+from ui.trainer.compare import compare_section, history_section
+from ui.trainer.controls import (
     DEFAULTS,
     data_controls,
     network_controls,
@@ -23,7 +23,7 @@ from ui.trainer_controls import (
     too_big,
     training_controls,
 )
-from ui.trainer_inspect import (
+from ui.trainer.inspect import (
     download_section,
     errors_section,
     example_section,
@@ -32,7 +32,7 @@ from ui.trainer_inspect import (
     pick_run,
     use_section,
 )
-from ui.trainer_live import collect, current_job, live_section, start_single
+from ui.trainer.live import collect, current_job, live_section, start_single
 
 header("trainer")
 collect()  # a run that ended while another page was open joins the history now

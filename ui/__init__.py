@@ -1,9 +1,5 @@
-"""Streamlit pieces shared by the lesson pages (language, image input, errors, page frame).
+"""Streamlit pieces shared by the lesson pages (language, image input, errors, page frame, cache).
 
-Together with ``app.py`` and ``pages/`` this is the only code that imports streamlit.
-Importing the package applies the classroom server's process-wide settings (``ui.runtime``).
+Together with ``app.py`` and ``pages/`` this is the only code that imports streamlit. Importing
+it changes nothing process-wide: the server's settings (``ui.runtime``) are applied by app.py.
 """
-
-from ui.runtime import limit_blas_threads
-
-limit_blas_threads()

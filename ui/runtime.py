@@ -1,8 +1,10 @@
-"""Process-wide settings for a classroom server, applied once when ``ui`` is first imported."""
+"""Process-wide settings for a classroom server, applied by app.py (the server's entry point)."""
 
 from __future__ import annotations
 
 import os
+
+_applied: int | None = None  # the limit set in this process, if any
 
 
 def limit_blas_threads() -> None:
@@ -14,8 +16,13 @@ def limit_blas_threads() -> None:
     Streamlit before app.py runs, so environment variables come too late: threadpoolctl changes
     the loaded library's setting directly. ``CNNVIZ_BLAS_THREADS`` overrides the number.
     """
+    global _applied
+    limits = int(os.environ.get("CNNVIZ_BLAS_THREADS", "1"))
+    if _applied == limits:  # app.py runs on every rerun; the setting is process-wide and sticks
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - an optional speed-up, never a crash
         return
-    threadpool_limits(limits=int(os.environ.get("CNNVIZ_BLAS_THREADS", "1")), user_api="blas")
+    threadpool_limits(limits=limits, user_api="blas")
+    _applied = limits

@@ -5,7 +5,7 @@ How it fits together:
 
 - Widgets keep their own values in the URL (``bind="query-params"`` on the page's widget calls).
   Grids typed into a data editor use :func:`incoming_grid` / :func:`grid_base` and
-  :func:`grid_to_link` (our encoding, :mod:`cnnviz.share_codec`).
+  :func:`grid_to_link` (our encoding, :mod:`cnnviz.classroom.links`).
 - ``app.py`` calls :func:`begin` before the page runs (remember the link the session started
   with, apply ``?preset=``, inject the CSS of ``?only=`` / ``?hide=``), :func:`sidebar` for the
   share box and the preset pills, and :func:`finish` after the page ran (the notice).
@@ -27,8 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import streamlit as st
 
-from cnnviz import presets as P
-from cnnviz import share_codec as C
+from cnnviz.classroom import links as C
+from cnnviz.classroom import presets as P
 from ui import lazy
 from ui.lang import current, t
 
@@ -271,7 +271,7 @@ def _hidden_keys() -> tuple[list[str], list[str]]:
 
 def hiding_css(only: list[str], hide: list[str]) -> str:
     """CSS that hides the main area's controls not named in ``only`` and those in ``hide``
-    (keys are checked by share_codec.KEY_RE first). Hidden widgets still run, so their values
+    (keys are checked by links.KEY_RE first). Hidden widgets still run, so their values
     (from the link) still apply."""
     rules = []
     grids = {g for gs in P.GRID_PARAMS.values() for g in gs}

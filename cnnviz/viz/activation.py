@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnviz.act_lesson import Curve, Histogram
+from cnnviz.lessons.activation import Curve, Histogram
 from cnnviz.viz import figures, style
 
 LINE = 3

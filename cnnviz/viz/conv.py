@@ -18,7 +18,8 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from cnnviz.conv_lesson import Slide, fmt_num
+from cnnviz.lessons.conv import Slide
+from cnnviz.numbers import fmt
 from cnnviz.viz import figures, style
 
 #: Light grays for non-negative grids so the printed numbers stay readable.
@@ -60,7 +61,7 @@ def _scale(values: np.ndarray, signed: bool | None) -> dict:
 def _grid_trace(values, x0: float, *, signed, hover: str, text=None, size=None) -> dict:
     v = np.asarray(values, dtype=np.float64)
     h, w = v.shape
-    labels = np.vectorize(fmt_num)(v) if text is None else text
+    labels = np.vectorize(fmt)(v) if text is None else text
     return _trace(
         "heatmap", z=v, x=x0 + np.arange(w), y=np.arange(h), showscale=False, xgap=1, ygap=1,
         text=labels, texttemplate="%{text}",
@@ -79,7 +80,7 @@ def _input_traces(padded: np.ndarray, padding: tuple[int, int], x0: float, hover
     in_pad[ph:hp - ph, pw:wp - pw] = False
     inner = padded[ph:hp - ph, pw:wp - pw]
     main = _grid_trace(np.where(in_pad, 0.0, padded), x0, signed=None, hover=hover,
-                       text=np.vectorize(fmt_num)(padded))
+                       text=np.vectorize(fmt)(padded))
     main.update(y=y0 + np.arange(hp), **_scale(inner, None))
     if not in_pad.any():
         return [main]
@@ -148,7 +149,7 @@ def _weight_labels(kernel, rows, cols, x0, names=None, y0: float = 0) -> list[di
     if k.size > MAX_WEIGHT_LABELS:
         return []
     return [_note(x0 + c + 0.45, y0 + r + 0.42,
-                  "×" + (names[a][b] if names else fmt_num(k[a, b])),
+                  "×" + (names[a][b] if names else fmt(k[a, b])),
                   size=11, xanchor="right", yanchor="bottom")
             for a, r in enumerate(rows) for b, c in enumerate(cols)]
 
@@ -210,8 +211,8 @@ def slide_figure(
 
     Parameters
     ----------
-    sl : the sliding sequence (one channel) from :func:`cnnviz.conv_lesson.slide`
-    lines : per stop, the arithmetic lines (:func:`cnnviz.conv_lesson.arithmetic`)
+    sl : the sliding sequence (one channel) from :func:`cnnviz.lessons.conv.slide`
+    lines : per stop, the arithmetic lines (:func:`cnnviz.lessons.conv.arithmetic`)
     titles : translated ``input``, ``kernel``, ``output`` panel titles
     labels : translated ``play``, ``pause``, ``stop`` (slider prefix), ``value`` (hover)
     names : optional weight names (the article's w1..w4) printed in the kernel
@@ -227,7 +228,7 @@ def slide_figure(
     height_cells = max(hp, kh, ho)
     hover = f"({'%{y}'}, {'%{x}'})<br>{labels['value']}: %{{z}}<extra></extra>"
     traces = _input_traces(padded, sl.padding, 0, hover)
-    ktext = (np.array([[f"{names[r][c]}={fmt_num(kernel[r, c])}" for c in range(kw)]
+    ktext = (np.array([[f"{names[r][c]}={fmt(kernel[r, c])}" for c in range(kw)]
                        for r in range(kh)]) if names else None)
     traces.append(_grid_trace(kernel, xk, signed=True, hover=hover, text=ktext,
                               size=style.CELL_FONT_SIZE - 3 if names else None))
@@ -560,7 +561,7 @@ def explain_figure(ex: dict, *, channels: Sequence[str], titles: dict[str, str],
             notes.append(_note(x0 + (kw - 1) / 2, y - 0.55, label + titles[key],
                                size=style.FONT_SIZE - 2, color="#222", yanchor="bottom"))
         notes.append(_note(xp + kw - 0.3, y + (kh - 1) / 2,
-                           "Σ = " + fmt_num(ex["channel_sums"][ci]), size=style.FONT_SIZE,
+                           "Σ = " + fmt(ex["channel_sums"][ci]), size=style.FONT_SIZE,
                            color=style.HIGHLIGHT, xanchor="left"))
     height_cells = c * row_h - 1.4
     width_cells = xp + kw + 2.6

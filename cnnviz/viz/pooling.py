@@ -238,7 +238,7 @@ def article_specs(turn: Mapping[str, Any], four: Mapping[str, Any], titles: Mapp
                   hover_label: str) -> dict[str, dict]:
     """The article's two examples as figure dicts (built once per language, then cached).
 
-    turn : :func:`cnnviz.pool_lesson.turn_example`; four : the step sequence of the 4x4 map
+    turn : :func:`cnnviz.lessons.pooling.turn_example`; four : the step sequence of the 4x4 map
     with 2x2 windows. ``titles`` maps each panel's key (``turn_stroke``, ``turn_kernel``,
     ``turn_fmap``, ``turn_max``, ``turn_avg``, ``four_input``, ``four_max``, ``four_avg``) to
     its title. A panel's kept elements (the engine's argmax) are marked.

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from cnnviz import preprocess as P
-from cnnviz.prep_lesson import DescentPath, loss_grid
+from cnnviz.lessons.preprocessing import DescentPath, loss_grid
 from cnnviz.viz import style
 from cnnviz.viz.figures import base_layout, from_parts
 
@@ -259,8 +259,8 @@ def cloud_3d(
     height: int = 560,
 ) -> go.Figure:
     """Pixels as points in 3-D colour space, coloured by their own colour, with their principal
-    axes ``(3, 2, 3)`` (see :func:`cnnviz.prep_lesson.axes_segments`) and equal axis ranges:
-    the whole colour cube [0, 1]^3 when ``cube`` (raw pixels), else around the points."""
+    axes ``(3, 2, 3)`` (see :func:`cnnviz.lessons.preprocessing.axes_segments`) and equal axis
+    ranges: the whole colour cube [0, 1]^3 when ``cube`` (raw pixels), else around the points."""
     p = np.asarray(points, dtype=np.float32)
     data = [{
         "type": "scatter3d", "x": p[:, 0], "y": p[:, 1], "z": p[:, 2], "mode": "markers",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnviz.numbers import fmt  # noqa: F401 - the one formatter, used as style.fmt by figures
+
 #: Diverging scale centred on 0: blue negative, white zero, red positive.
 NEG_COLOR = "#2166ac"
 ZERO_COLOR = "#ffffff"
@@ -41,21 +43,6 @@ CHANNEL_COLORS = {"R": "#d62728", "G": "#2ca02c", "B": "#1f77b4"}
 FONT_SIZE = 15           # readable on a projector
 CELL_FONT_SIZE = 16      # numbers printed in small grids
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
-
-
-def fmt(x: float, digits: int = 3) -> str:
-    """Format a number with at most ``digits`` significant digits, without scientific notation
-    for everyday magnitudes ("4", "0.25", "-1.33", "1.23e+06").
-    """
-    x = float(x)
-    if not np.isfinite(x):
-        return str(x)
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e6 or abs(x) < 1e-4:
-        return f"{x:.{digits}g}"
-    s = np.format_float_positional(x, precision=digits, unique=False, fractional=False, trim="-")
-    return s.rstrip(".")
 
 
 def signed_limit(values: np.ndarray) -> float:

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from cnnviz import i18n
-from cnnviz import lesson as L
+from cnnviz.lessons import guided as L
 from tests.browser.conftest import assert_clean, click_option, open_page, settle, shot, type_number
 
 

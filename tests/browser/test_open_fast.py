@@ -16,7 +16,7 @@ from tests.browser.conftest import (
     shot,
     type_number,
 )
-from tests.conftest import registered_pages
+from tests.helpers import registered_pages
 
 SLIDE = ".st-key-conv_slide_chart .js-plotly-plot"
 #: The output grid the animation draws (its last heatmap), as text: stride changes it.

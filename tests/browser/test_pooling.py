@@ -12,7 +12,7 @@ import pytest
 
 from cnnviz import functional as F
 from cnnviz import images
-from cnnviz import pool_lesson as L
+from cnnviz.lessons import pooling as L
 from cnnviz.viz import style
 from tests.browser.conftest import SHOTS, assert_clean, open_page, settle, shot
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.conftest import assert_clean, open_page, settle, shot, upload
-from tests.conftest import registered_pages
+from tests.helpers import registered_pages
 
 PAGES = registered_pages()
 
@@ -52,7 +52,7 @@ def test_good_then_bad_uploads_keep_previous_image(page):
     assert "mine.png" in sidebar_caption(page)
     assert page.locator("[data-testid=stSidebar] [data-testid=stAlert]").count() == 0
 
-    from tests.test_images import raw_png
+    from tests.helpers import raw_png
 
     bad_files = {
         "empty.png": b"",

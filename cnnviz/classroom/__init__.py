@@ -1,0 +1,1 @@
+"""Classroom plumbing: teacher presets, the link codec, the training scheduler (no Streamlit)."""

@@ -1,0 +1,1 @@
+"""Lesson maths, one module per lesson: worked examples, step sequences, checks."""

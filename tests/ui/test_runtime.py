@@ -1,0 +1,58 @@
+"""The classroom server runs BLAS on one thread (oversubscribing 2 cores slowed training ~20x).
+
+app.py applies it explicitly; importing ``ui`` (tests, benchmarks, tools) changes nothing.
+"""
+
+import ast
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import ROOT
+
+
+def test_limit_blas_threads_sets_one_thread(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import numpy as np
+
+    np.ones((64, 64)) @ np.ones((64, 64))  # make sure the BLAS library is loaded
+    monkeypatch.delenv("CNNVIZ_BLAS_THREADS", raising=False)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        import ui.runtime
+
+        importlib.reload(ui.runtime).limit_blas_threads()
+        blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        assert blas, "no BLAS library found"
+        assert all(p["num_threads"] == 1 for p in blas)
+
+
+def test_app_applies_the_limit_before_any_page_runs():
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    calls = [n for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+    names = [getattr(c.value.func, "id", getattr(c.value.func, "attr", "")) for c in calls]
+    assert "limit_blas_threads" in names
+    assert names.index("limit_blas_threads") < len(names) - 1  # before nav.run()
+
+
+def test_importing_ui_leaves_blas_threads_alone():
+    pytest.importorskip("threadpoolctl")
+    code = (
+        "import numpy as np, threadpoolctl\n"
+        "np.ones((8, 8)) @ np.ones((8, 8))\n"
+        "threadpoolctl.threadpool_limits(limits=2, user_api='blas')\n"
+        "def least():\n"
+        "    info = threadpoolctl.threadpool_info()\n"
+        "    return min(p['num_threads'] for p in info if p['user_api'] == 'blas')\n"
+        "before = least()\n"
+        "import ui, ui.lang, ui.charts, ui.share, ui.trainer.live\n"
+        "print(before, least())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env={"PATH": "/usr/bin:/bin", "CNNVIZ_BLAS_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    before, after = out.stdout.split()
+    if before == "1":
+        pytest.skip("a one-core BLAS cannot show the difference")
+    assert after == before

@@ -1,0 +1,304 @@
+"""Widgets of the convolution page (pages/convolution.py): editable grids and kernels, example
+and preset pickers, and a small per-session memo.
+
+Each control group returns plain values; arrays are validated here
+(``cnnviz.lessons.conv.check_matrix``) and the last valid value is kept in ``st.session_state``
+so a bad cell never blanks the page.
+A data_editor's key carries a version number: loading an example or a preset bumps it, which
+gives a fresh editor on the new values (edits are relative to the data shown).
+
+Session keys (all ``conv_``): the widgets' own keys, plus ``conv_slide`` (the sliding example's
+grid, kernel, weight names, editor version, last valid arrays) and ``conv_img`` (per image kernel:
+base weights (3, n, n), editor version, last valid weights).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import numbers
+from cnnviz.classroom import links as codec
+from cnnviz.lessons import conv as L
+from ui import share
+from ui.lang import t
+
+T = TypeVar("T")
+SPEEDS = {"slow": 1400, "normal": 800, "fast": 350}
+CHANNELS = ("R", "G", "B")
+#: Starting presets of image kernels 1..4, so adding a kernel shows a different feature.
+DEFAULT_PRESETS = ("sobel_x", "sobel_y", "gaussian", "outline")
+MAX_IMAGE_KERNELS = 4
+
+
+def memo(slot: str, key: Hashable, fn: Callable[[], T], size: int = 4) -> T:
+    """Keep the last ``size`` results of ``fn`` for this session (no hashing of big arrays:
+    the caller builds a cheap ``key``, e.g. the image's serial number)."""
+    store = st.session_state.setdefault("_conv_memo", {}).setdefault(slot, OrderedDict())
+    if key in store:
+        store.move_to_end(key)
+        return store[key]
+    value = fn()
+    store[key] = value
+    while len(store) > size:
+        store.popitem(last=False)
+    return value
+
+
+def matrix_editor(key: str, base: np.ndarray, *, help: str) -> tuple[np.ndarray | None, str | None]:
+    """An editable grid of numbers (columns named 1..n). Returns ``(array, None)`` or
+    ``(None, reason)`` with reason ``blank`` / ``absurd`` from
+    :func:`cnnviz.lessons.conv.check_matrix`."""
+    base = np.asarray(base, dtype=np.float64)
+    cols = [str(j + 1) for j in range(base.shape[1])]
+    cfg = {c: st.column_config.NumberColumn(c, help=help, format="%.4g") for c in cols}
+    edited = st.data_editor(pd.DataFrame(base, columns=cols), key=key, hide_index=True,
+                            column_config=cfg, num_rows="fixed", width="content")
+    values = pd.DataFrame(edited).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return L.check_matrix(values)
+
+
+def _bad(reason: str) -> None:
+    st.warning(t(f"conv.bad_{reason}", limit=numbers.fmt(L.ABSURD)), icon="⚠️")
+
+
+# --------------------------------------------------------------------------------------------
+# 1 + 2: the sliding example
+# --------------------------------------------------------------------------------------------
+
+
+def _slide_state() -> dict:
+    if "conv_slide" not in st.session_state:
+        _load_example("article")
+        share.reapply_preset()  # a teacher preset from the link wins over the example
+    return st.session_state["conv_slide"]
+
+
+def _load_example(name: str) -> None:
+    ex = L.example(name)
+    old = st.session_state.get("conv_slide", {})
+    st.session_state["conv_slide"] = {
+        "grid": ex["image"], "kernel": ex["kernel"], "names": ex["names"],
+        "ver": old.get("ver", -1) + 1, "grid_ok": ex["image"], "kernel_ok": ex["kernel"],
+    }
+    for what in ("stride", "padding", "dilation"):
+        st.session_state[f"conv_{what}"] = ex[what]
+    st.session_state["conv_rows"], st.session_state["conv_cols"] = ex["image"].shape
+    st.session_state["conv_ksize"] = ex["kernel"].shape[0]
+
+
+def _on_example() -> None:
+    _load_example(st.session_state["conv_example"])
+
+
+def _from_link(s: dict) -> None:
+    """The grid / kernel of a shared link or a teacher preset (ui/share.py), once."""
+    grid = share.incoming_grid("conv_grid", lambda x: codec.decode_grid(
+        x, min_size=2, max_rows=L.MAX_GRID, max_cols=L.MAX_GRID, limit=L.ABSURD))
+    kernel = share.incoming_grid("conv_kernel", lambda x: codec.decode_grid(
+        x, max_rows=5, max_cols=5, square=True, limit=L.ABSURD))
+    if grid is not None:
+        s["grid"] = s["grid_ok"] = grid
+        st.session_state["conv_rows"], st.session_state["conv_cols"] = grid.shape
+    if kernel is not None:
+        ex = L.example(st.session_state.get("conv_example", "article"))
+        same = ex["kernel"].shape == kernel.shape and np.allclose(ex["kernel"], kernel)
+        s["kernel"], s["kernel_ok"], s["names"] = kernel, kernel, ex["names"] if same else None
+        st.session_state["conv_ksize"] = kernel.shape[0]
+    if grid is not None or kernel is not None:
+        s["ver"] += 1
+
+
+def _on_resize() -> None:
+    s = st.session_state["conv_slide"]
+    rows, cols = st.session_state["conv_rows"], st.session_state["conv_cols"]
+    n = st.session_state["conv_ksize"]
+    s["grid"] = L.resize_matrix(s["grid_ok"], rows, cols)
+    if s["kernel_ok"].shape != (n, n):
+        s["kernel"], s["names"] = L.resize_matrix(s["kernel_ok"], n, n), None
+    else:
+        s["kernel"] = s["kernel_ok"]
+    s["grid_ok"], s["kernel_ok"] = s["grid"], s["kernel"]
+    s["ver"] += 1
+
+
+def slide_controls() -> dict[str, Any]:
+    """Example, speed, stride / padding / dilation, and the editable grid and kernel."""
+    s = _slide_state()
+    c1, c2, c3, c4, c5 = st.columns([3, 2, 1, 1, 1])
+    c1.selectbox(t("conv.example"), list(L.EXAMPLES), key="conv_example", on_change=_on_example,
+                 format_func=lambda k: t(f"conv.example_{k}"), bind="query-params",
+                 help=t("conv.example_help"))
+    speed = c2.select_slider(t("conv.speed"), list(SPEEDS), value="normal", key="conv_speed",
+                             format_func=lambda k: t(f"conv.speed_{k}"), bind="query-params",
+                             help=t("conv.speed_help"))
+    # value= is what a fresh session shows (the article's example), so a link can leave it out
+    stride = c3.number_input(t("conv.stride"), 0, 4, 1, key="conv_stride", bind="query-params",
+                             help=t("conv.stride_help"))
+    padding = c4.number_input(t("conv.padding"), 0, 3, 0, key="conv_padding",
+                              bind="query-params", help=t("conv.padding_help"))
+    dilation = c5.number_input(t("conv.dilation"), 1, 3, 1, key="conv_dilation",
+                               bind="query-params", help=t("conv.dilation_help"))
+    _from_link(s)
+    with st.expander(t("conv.edit_title")):
+        st.caption(t("conv.edit_intro"))
+        e1, e2, e3 = st.columns(3)
+        e1.number_input(t("conv.rows"), 2, L.MAX_GRID, 5, key="conv_rows", on_change=_on_resize,
+                        bind="query-params", help=t("conv.rows_help", n=L.MAX_GRID))
+        e2.number_input(t("conv.cols"), 2, L.MAX_GRID, 5, key="conv_cols", on_change=_on_resize,
+                        bind="query-params", help=t("conv.cols_help", n=L.MAX_GRID))
+        e3.number_input(t("conv.ksize"), 1, 5, 3, key="conv_ksize", on_change=_on_resize,
+                        bind="query-params", help=t("conv.ksize_help"))
+        g_col, k_col = st.columns([3, 2])
+        with g_col:
+            st.markdown(f"**{t('conv.input_grid')}**")
+            grid, bad_g = matrix_editor(f"conv_grid_v{s['ver']}", s["grid"],
+                                        help=t("conv.cell_help"))
+        with k_col:
+            st.markdown(f"**{t('conv.kernel_grid')}**")
+            kernel, bad_k = matrix_editor(f"conv_kernel_v{s['ver']}", s["kernel"],
+                                          help=t("conv.cell_help"))
+    for reason in {bad_g, bad_k} - {None}:
+        _bad(reason)
+    if grid is not None:
+        s["grid_ok"] = grid
+    if kernel is not None:
+        s["kernel_ok"] = kernel
+    share.grid_to_link("conv_grid", s["grid_ok"], L.ARTICLE_IMAGE)
+    share.grid_to_link("conv_kernel", s["kernel_ok"], L.ARTICLE_KERNEL)
+    return {"grid": s["grid_ok"], "kernel": s["kernel_ok"], "names": s["names"],
+            "stride": int(stride), "padding": int(padding), "dilation": int(dilation),
+            "duration": SPEEDS[speed]}
+
+
+# --------------------------------------------------------------------------------------------
+# 3: the colour example
+# --------------------------------------------------------------------------------------------
+
+
+def rgb_controls() -> dict[str, Any]:
+    c1, c2, c3, c4, c5 = st.columns(5)
+    k = c1.number_input(t("conv.rgb_kernels"), 1, 3, 2, key="conv_rgb_k", bind="query-params",
+                        help=t("conv.rgb_kernels_help"))
+    follow = c2.selectbox(t("conv.rgb_follow"), list(range(int(k))), key="conv_rgb_follow",
+                          format_func=lambda i: t("conv.kernel_n", n=i + 1),
+                          bind="query-params", help=t("conv.rgb_follow_help"))
+    stride = c3.number_input(t("conv.stride"), 1, 2, 2, key="conv_rgb_stride", bind="query-params",
+                             help=t("conv.stride_jump_help"))
+    padding = c4.number_input(t("conv.padding"), 0, 1, 1, key="conv_rgb_padding",
+                              bind="query-params", help=t("conv.padding_help"))
+    seed = c5.number_input(t("conv.rgb_seed"), 0, 999, 0, key="conv_rgb_seed", bind="query-params",
+                           help=t("conv.rgb_seed_help"))
+    return {"kernels": int(k), "follow": min(int(follow or 0), int(k) - 1),
+            "stride": int(stride), "padding": int(padding), "seed": int(seed)}
+
+
+# --------------------------------------------------------------------------------------------
+# 4: kernels for the picture
+# --------------------------------------------------------------------------------------------
+
+
+def _img_state(k: int) -> dict:
+    states = st.session_state.setdefault("conv_img", {})
+    if k not in states:
+        name = DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)]
+        st.session_state.setdefault(f"conv_img_preset_{k}", name)
+        st.session_state.setdefault(f"conv_img_size_{k}", 3)
+        st.session_state.setdefault(f"conv_img_target_{k}", "all")
+        st.session_state.setdefault(f"conv_img_bias_{k}", 0.0)
+        base = np.repeat(L.kernel_preset(name, 3)[None], 3, axis=0)
+        linked = share.incoming_grid(f"conv_img_k{k}", lambda x: codec.decode_stack(
+            x, max_rows=L.MAX_KERNEL, max_cols=L.MAX_KERNEL, square=True, limit=L.ABSURD))
+        if linked is not None:  # from a shared link: one channel or three
+            base = np.repeat(linked, 3 // len(linked), axis=0)
+            st.session_state[f"conv_img_size_{k}"] = base.shape[-1]
+        states[k] = {"base": base, "ver": 0, "ok": base}
+    return states[k]
+
+
+def _apply_preset(k: int) -> None:
+    s = _img_state(k)
+    name = st.session_state[f"conv_img_preset_{k}"]
+    ker = L.kernel_preset(name, st.session_state[f"conv_img_size_{k}"], seed=s["ver"] + 7 * k)
+    st.session_state[f"conv_img_size_{k}"] = ker.shape[0]
+    target = st.session_state.get(f"conv_img_target_{k}", "all")
+    base = np.repeat(ker[None], 3, axis=0)
+    if target in CHANNELS:
+        base = np.zeros_like(base)
+        base[CHANNELS.index(target)] = ker
+    s["base"], s["ok"], s["ver"] = base, base, s["ver"] + 1
+
+
+def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, float, str | None]:
+    s = _img_state(k)
+    c1, c2, c3, c4 = st.columns(4) if color else (*st.columns(3), None)
+    first = list(L.KERNEL_PRESETS).index(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)])
+    c1.selectbox(t("conv.preset"), list(L.KERNEL_PRESETS), first, key=f"conv_img_preset_{k}",
+                 format_func=lambda p: t(f"conv.preset_{p}"), on_change=_apply_preset, args=(k,),
+                 bind="query-params", help=t("conv.preset_help"))
+    c2.number_input(t("conv.ksize"), 1, L.MAX_KERNEL, 3, key=f"conv_img_size_{k}",
+                    on_change=_apply_preset, args=(k,), bind="query-params",
+                    help=t("conv.img_ksize_help"))
+    bias = c3.number_input(t("conv.bias"), -10.0, 10.0, 0.0, step=0.1, key=f"conv_img_bias_{k}",
+                           bind="query-params", help=t("conv.bias_help"))
+    if color:
+        c4.selectbox(t("conv.target"), ["all", *CHANNELS], key=f"conv_img_target_{k}",
+                     format_func=lambda c: t("conv.target_all") if c == "all" else c,
+                     on_change=_apply_preset, args=(k,), bind="query-params",
+                     help=t("conv.target_help"))
+    chans = range(3) if color else range(1)
+    cols = st.columns(3) if color else [st.container()]
+    got, reason = [], None
+    for ci, col in zip(chans, cols, strict=False):
+        with col:
+            if color:
+                st.markdown(f"**{t('conv.channel_kernel', c=CHANNELS[ci])}**")
+            arr, bad = matrix_editor(f"conv_img_k{k}_c{ci}_v{s['ver']}", s["base"][ci],
+                                     help=t("conv.cell_help"))
+            got.append(arr if arr is not None else s["ok"][ci])
+            reason = reason or bad
+    ker = np.stack(got)
+    if reason is None:
+        s["ok"] = np.concatenate([ker, s["ok"][len(got):]]) if not color else ker
+    fresh = L.kernel_preset(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)], 3)
+    share.grid_to_link(f"conv_img_k{k}", s["ok"], np.repeat(fresh[None], 3, axis=0))
+    return (s["ok"] if color else s["ok"][:1]), float(bias), reason
+
+
+def image_controls(is_color: bool) -> dict[str, Any]:
+    """Mode, count, stride, padding, flip, then one tab per kernel with its editor."""
+    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 2])
+    modes = ["color", "gray"] if is_color else ["gray"]
+    if st.session_state.get("conv_img_mode") not in modes:  # first run, or a gray picture now
+        st.session_state["conv_img_mode"] = modes[0]
+    mode = c1.segmented_control(t("conv.mode"), modes, key="conv_img_mode", required=True,
+                                format_func=lambda m: t(f"conv.mode_{m}"),
+                                bind="query-params", help=t("conv.mode_help")) or modes[0]
+    count = c2.number_input(t("conv.img_count"), 1, MAX_IMAGE_KERNELS, 1, key="conv_img_count",
+                            bind="query-params", help=t("conv.img_count_help"))
+    stride = c3.number_input(t("conv.stride"), 1, 8, 1, key="conv_img_stride", bind="query-params",
+                             help=t("conv.stride_jump_help"))
+    padding = c4.number_input(t("conv.padding"), 0, 3, 0, key="conv_img_padding",
+                              bind="query-params", help=t("conv.padding_help"))
+    flip = c5.toggle(t("conv.flip"), False, key="conv_flip", bind="query-params",
+                     help=t("conv.flip_help"))
+    color = mode == "color"
+    kernels, biases, reasons = [], [], []
+    tabs = st.tabs([t("conv.kernel_n", n=k + 1) for k in range(int(count))])
+    for k, tab in enumerate(tabs):
+        with tab:
+            ker, bias, reason = _one_kernel(k, color)
+        kernels.append(ker)
+        biases.append(bias)
+        if reason:
+            reasons.append((k, reason))
+    for k, reason in reasons:
+        st.warning(t("conv.bad_kernel", n=k + 1) + " " + t(f"conv.bad_{reason}",
+                   limit=numbers.fmt(L.ABSURD)), icon="⚠️")
+    return {"mode": mode, "kernels": [np.asarray(k).tolist() for k in kernels],
+            "bias": biases, "stride": int(stride), "padding": int(padding), "flip": bool(flip)}

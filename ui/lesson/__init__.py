@@ -1,0 +1,1 @@
+"""The guided lesson's step widgets."""

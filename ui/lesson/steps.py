@@ -1,0 +1,246 @@
+"""The six steps of the guided lesson (pages/lesson.py): explanation, one interaction, one
+question answered by using it, and a verdict with a hint.
+
+Every check is computed by :mod:`cnnviz.lessons.guided` from the values on screen. Session keys:
+``lesson_results`` (step -> (answer seen, right?)), ``lesson_done`` (steps answered right at
+least once), ``lesson_race`` (the training race, once per session); widgets start with
+``lesson_``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from cnnviz.lessons import guided as L
+from cnnviz.viz import figures, style
+from ui.lang import t
+
+RESULTS, DONE, RACE = "lesson_results", "lesson_done", "lesson_race"
+NO_BAR = {"displayModeBar": False}
+#: Lesson controls: in the link, and kept while another step is shown.
+KEEP = {"bind": "query-params", "persist_state": "session"}
+_RACE_LOCK = threading.Lock()  # one training at a time for the whole class; the rest wait
+
+
+def _record(step: str, seen: Hashable, right: bool) -> None:
+    st.session_state.setdefault(RESULTS, {})[step] = (seen, right)
+    if right:
+        st.session_state.setdefault(DONE, set()).add(step)
+
+
+def verdict(step: str, seen: Hashable, right: bool, praise: str, hint: str) -> None:
+    """The check button (it judges what was on screen when it was pressed) and the verdict,
+    shown while the answer stays as it was checked."""
+    st.button(t("lesson.check"), key=f"lesson_check_{step}", type="primary", on_click=_record,
+              args=(step, seen, right), icon=":material/task_alt:", help=t("lesson.check_help"))
+    got = st.session_state.get(RESULTS, {}).get(step)
+    if got is None or got[0] != seen:
+        return
+    if got[1]:
+        st.success(f"**{t('lesson.right')}** {praise}", icon=":material/check_circle:")
+    else:
+        st.warning(f"**{t('lesson.wrong')}** {hint}", icon=":material/lightbulb:")
+
+
+def grid(values: np.ndarray, title: str, key: str, *, signed: bool | None = None,
+         padding: int = 0, cell_px: int = 56) -> None:
+    fig = figures.grid_figure(values, title=title, signed=signed, padding=padding,
+                              cell_px=cell_px, hover_label=t("common.value"))
+    st.plotly_chart(fig, key=key, config=NO_BAR)
+
+
+def labels(prefix: str, options: tuple[str, ...] | list[str]) -> Callable[[str], str]:
+    """A format_func for catalogue-named options, its texts looked up now (Streamlit may call
+    it outside the script run, where the user's language is unknown)."""
+    table = {o: t(f"lesson.{prefix}{o}") for o in options}
+    return lambda option: table.get(option, str(option))
+
+
+def number_answer(step: str) -> float:
+    return st.number_input(t("lesson.answer"), value=None, step=1.0, format="%g",
+                           key=f"lesson_answer_{step}",
+                           placeholder="?", persist_state="session", help=t("lesson.answer_help"))
+
+
+# ---- 1. input -------------------------------------------------------------------------------
+
+def step_input() -> None:
+    st.markdown(t("lesson.input_text"))
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        mode = st.segmented_control(t("lesson.input_mode"), list(L.PREP_MODES), default="original",
+                                    required=True, key="lesson_input_mode", **KEEP,
+                                    format_func=labels("input_mode_", L.PREP_MODES),
+                                    help=t("lesson.input_mode_help")) or "original"
+        r = L.input_step(mode)
+        st.caption(t("lesson.input_mean", mean=style.fmt(r["mean"]), scale=style.fmt(r["scale"])))
+        st.markdown(t("lesson.input_question"))
+        answer = number_answer("input")
+    with right:
+        grid(r["values"], t("lesson.input_grid", mode=t(f"lesson.input_mode_{mode}")),
+             "lesson_input_grid", signed=mode != "original")
+    right_now = L.check_number(answer, r["centred_corner"])
+    verdict("input", answer, right_now, t("lesson.input_right"),
+            t("lesson.input_hint", mean=style.fmt(r["mean"])))
+
+
+# ---- 2. convolution -------------------------------------------------------------------------
+
+def step_conv() -> None:
+    st.markdown(t("lesson.conv_text"))
+    c1, c2, _ = st.columns([1, 1, 2])
+    stride = int(c1.number_input(t("lesson.conv_stride"), 1, 3, 1, key="lesson_conv_stride",
+                                 **KEEP, help=t("lesson.conv_stride_help")))
+    padding = int(c2.number_input(t("lesson.conv_padding"), 0, 2, 0, key="lesson_conv_padding",
+                                  **KEEP, help=t("lesson.conv_padding_help")))
+    r = L.conv_step(stride, padding)
+    n = r["padded"].shape[0]
+    a, b, c = st.columns([3, 2, 3])
+    with a:
+        grid(r["padded"], t("lesson.conv_input", h=n, w=n), "lesson_conv_input", signed=False,
+             padding=padding, cell_px=40)
+    with b:
+        grid(r["kernel"], t("lesson.conv_kernel"), "lesson_conv_kernel", signed=False)
+    h, w = r["size"]
+    with c:
+        grid(r["map"], t("lesson.conv_map", h=h, w=w), "lesson_conv_map", signed=False)
+    st.markdown(t("lesson.conv_formula", n=5, p=padding, s=stride, out=h))
+    st.markdown(t("lesson.conv_question"))
+    hint = t("lesson.conv_hint_padding") if padding else t("lesson.conv_hint", h=h, w=w)
+    verdict("conv", (stride, padding), padding == 0 and (h, w) == (2, 2),
+            t("lesson.conv_right"), hint)
+
+
+# ---- 3. activation --------------------------------------------------------------------------
+
+def step_activation() -> None:
+    st.markdown(t("lesson.act_text"))
+    fmt = labels("act_fn_", L.ACTIVATIONS)
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        fn = st.selectbox(t("lesson.act_fn"), list(L.ACTIVATIONS), key="lesson_act_fn",
+                          **KEEP, format_func=fmt, help=t("lesson.act_fn_help"))
+        st.markdown(t("lesson.act_question"))
+        answer = number_answer("activation")
+    with right:
+        a, b = st.columns(2)
+        with a:
+            grid(L.MAP, t("lesson.act_before"), "lesson_act_before", signed=True)
+        with b:
+            grid(L.activate(fn), t("lesson.act_after", fn=fmt(fn)), "lesson_act_after",
+                 signed=True)
+    zeros = L.relu_zeros()
+    verdict("activation", answer, L.check_number(answer, zeros),
+            t("lesson.act_right", n=zeros), t("lesson.act_hint"))
+
+
+# ---- 4. pooling -----------------------------------------------------------------------------
+
+def step_pooling() -> None:
+    st.markdown(t("lesson.pool_text"))
+    mode = st.radio(t("lesson.pool_mode"), ["avg", "max"], key="lesson_pool_mode", horizontal=True,
+                    **KEEP, format_func=labels("pool_mode_", ("avg", "max")),
+                    help=t("lesson.pool_mode_help"))
+    r = L.pool_step(mode)
+    cols = st.columns([3, 2, 3, 2])
+    for col, values, title, key in zip(
+            cols, (r["stroke"], r["kernel"], r["fmap"], np.array([[r["kept"]]])),
+            ("pool_stroke", "pool_kernel", "pool_fmap", "pool_kept"),
+            ("stroke", "kernel", "fmap", "kept"), strict=True):
+        with col:
+            grid(values, t(f"lesson.{title}"), f"lesson_pool_{key}", signed=False)
+    st.markdown(t("lesson.pool_question"))
+    verdict("pooling", mode, r["kept"] == r["peak"], t("lesson.pool_right"),
+            t("lesson.pool_hint", kept=style.fmt(r["kept"])))
+
+
+# ---- 5. fully connected ---------------------------------------------------------------------
+
+def step_fc() -> None:
+    st.markdown(t("lesson.fc_text"))
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        maps = int(st.slider(t("lesson.fc_maps"), 1, 4, 2, key="lesson_fc_maps",
+                             **KEEP, help=t("lesson.fc_maps_help")))
+        r = L.fc_step(maps)
+        st.markdown(t("lesson.fc_question"))
+        answer = number_answer("fc")
+    with right:
+        for k, col in enumerate(st.columns(4)):
+            if k < maps:
+                with col:
+                    grid(r["stack"][k], t("lesson.fc_stack", k=k + 1), f"lesson_fc_map{k}",
+                         signed=False, cell_px=44)
+        grid(r["vector"][None, :], t("lesson.fc_vector", n=r["features"]), "lesson_fc_vector",
+             signed=False, cell_px=44)
+    n = r["features"]
+    verdict("fc", (maps, answer), L.check_number(answer, r["weights"]),
+            t("lesson.fc_right", n=n, w=r["weights"]), t("lesson.fc_hint", n=n))
+
+
+# ---- 6. training ----------------------------------------------------------------------------
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _race_cached() -> dict:
+    return L.race()
+
+
+def race() -> dict:
+    with _RACE_LOCK:  # forty students pressing at once train it once; the others wait
+        return _race_cached()
+
+
+def _train() -> None:
+    st.session_state[RACE] = race()
+
+
+def loss_figure(results: dict, names: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for act, curves in results.items():
+        epochs = list(range(1, len(curves["loss"]) + 1))
+        fig.add_trace(go.Scatter(x=epochs, y=curves["loss"], name=names[act], mode="lines+markers",
+                                 line={"color": style.ACTIVATION_COLORS.get(act), "width": 3},
+                                 hovertemplate="%{x}: %{y:.4f}<extra>" + names[act] + "</extra>"))
+    fig.update_xaxes(title=t("lesson.train_x"), dtick=1)
+    fig.update_yaxes(title=t("lesson.train_y"), rangemode="tozero")
+    return figures.base_layout(fig, t("lesson.train_chart"), height=340)
+
+
+def step_training() -> None:
+    st.markdown(t("lesson.train_text"))
+    fmt = labels("act_fn_", L.ACTIVATIONS)
+    st.button(t("lesson.train_run"), key="lesson_train", on_click=_train,
+              icon=":material/play_arrow:", help=t("lesson.train_run_help"))
+    results = st.session_state.get(RACE)
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        st.markdown(t("lesson.train_question"))
+        answer = st.radio(t("lesson.answer"), ["relu", "sigmoid"], index=None, format_func=fmt,
+                          key="lesson_train_answer", persist_state="session",
+                          help=t("lesson.train_answer_help"))
+    if results is None:
+        right.info(t("lesson.train_wait"), icon="ℹ️")
+        verdict("training", answer, False, "", t("lesson.train_first"))
+        return
+    with right:
+        names = {a: fmt(a) for a in results}
+        st.plotly_chart(loss_figure(results, names), key="lesson_train_chart", config=NO_BAR)
+        for act, curves in results.items():
+            st.caption(t("lesson.train_acc", fn=names[act], loss=style.fmt(curves["loss"][-1]),
+                         acc=style.fmt(100 * curves["acc"][-1])))
+    best = L.winner(results)
+    verdict("training", answer, answer == best, t("lesson.train_right", fn=fmt(best)),
+            t("lesson.train_hint"))
+
+
+TITLES = {"input": "input_title", "conv": "conv_title", "activation": "act_title",
+          "pooling": "pool_title", "fc": "fc_title", "training": "train_title"}
+RENDER: dict[str, Callable[[], None]] = {
+    "input": step_input, "conv": step_conv, "activation": step_activation,
+    "pooling": step_pooling, "fc": step_fc, "training": step_training,
+}

@@ -1,0 +1,1 @@
+"""The preprocessing page's controls."""
