@@ -25,6 +25,8 @@ measurement and printed per row as its range. Run by hand, never in CI:
     python benchmarks/bench_open.py                   # every page, 3 rounds (en, zh, en)
     python benchmarks/bench_open.py --rounds 6 --pages convolution trainer
     python benchmarks/bench_open.py --json /tmp/open.json   # the raw samples too
+    git archive <commit> | tar -x -C /tmp/before          # an older version beside this one:
+    python benchmarks/bench_open.py --before /tmp/before  # its pages measured in the same run
 """
 
 from __future__ import annotations
@@ -88,15 +90,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(script: str) -> tuple[subprocess.Popen, str]:
-    """``streamlit run <script>`` as tests/browser/conftest.py does; (process, base URL)."""
+def start(script: str, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """``streamlit run <script>`` in ``cwd`` as tests/browser/conftest.py does; (process, URL)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true",
          "--server.address=127.0.0.1", f"--server.port={port}", "--server.fileWatcherType=none",
          "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -226,6 +228,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="rounds; languages alternate en, zh")
     ap.add_argument("--quiet", type=float, default=0.6, help="seconds the page must stay the same")
     ap.add_argument("--json", type=Path, help="write every sample here")
+    ap.add_argument("--before", type=Path, help="another checkout of the app (e.g. `git archive "
+                    "<commit> | tar -x -C DIR`): its pages are measured too, interleaved")
     args = ap.parse_args()
     paths = nav_paths() if args.pages is None else ["" if p in ("/", "home") else p.strip("/")
                                                      for p in args.pages]
@@ -235,7 +239,14 @@ def main() -> None:
 
     app, app_url = start("app.py")
     floor, floor_url = start("benchmarks/floor_app.py")
-    samples: dict[str, list[dict]] = {"floor": [], **{p: [] for p in paths}}
+    servers = [app, floor]
+    apps = [("", app_url)]
+    if args.before:
+        old, old_url = start("app.py", args.before.resolve())
+        servers.append(old)
+        apps.append((" (before)", old_url))
+    names = [p + tag for p in paths for tag, _ in apps]
+    samples: dict[str, list[dict]] = {"floor": [], **{n: [] for n in names}}
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
@@ -243,21 +254,23 @@ def main() -> None:
             for lang in ("en", "zh"):  # warm: imports, caches, both languages' figures
                 measure(browser, f"{floor_url}/?lang={lang}", False, args.quiet)
                 for p in paths:
-                    measure(browser, f"{app_url}/{p}?lang={lang}", True, args.quiet)
+                    for _tag, url in apps:
+                        measure(browser, f"{url}/{p}?lang={lang}", True, args.quiet)
             for r, lang in enumerate(langs):
                 todo = [("floor", f"{floor_url}/?lang={lang}", False)]
-                todo += [(p, f"{app_url}/{p}?lang={lang}", True) for p in paths]
+                todo += [(p + tag, f"{url}/{p}?lang={lang}", True) for p in paths
+                         for tag, url in apps]
                 for name, url, sidebar in todo:
                     load = load1()
                     x = measure(browser, url, sidebar, args.quiet)
                     x.update(load=load, lang=lang, round=r)
                     samples[name].append(x)
-                    print(f"  round {r + 1} {lang} /{name if name != 'floor' else '(floor)'}: "
+                    print(f"  round {r + 1} {lang} /{name}: "
                           f"{x['settled']:.2f} s, {x['ws_bytes'] / 1024:.0f} KB, runs {x['runs']}, "
                           f"load {load:.2f}", file=sys.stderr, flush=True)
             browser.close()
     finally:
-        for proc in (app, floor):
+        for proc in servers:
             proc.terminate()
             proc.wait(10)
 
@@ -269,8 +282,8 @@ def main() -> None:
           "| ws KB | runs full/cut/fragment | script ms | layout ms | style ms | task ms |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print(row("floor (one chart)", samples["floor"], f))
-    for p in paths:
-        print(row("/" + p, samples[p], f))
+    for n in names:
+        print(row("/" + n, samples[n], f))
     if args.json:
         args.json.write_text(json.dumps(samples, indent=1))
 

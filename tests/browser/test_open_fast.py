@@ -19,11 +19,14 @@ from tests.browser.conftest import (
 from tests.helpers import registered_pages
 
 SLIDE = ".st-key-conv_slide_chart .js-plotly-plot"
-#: The output grid the animation draws (its last heatmap), as text: stride changes it.
+#: How many stops the animation steps through (the output's cells: stride changes them), and
+#: the formula above it.
 OUTPUT_JS = """(sel) => {
   const el = document.querySelector(sel);
-  if (!el || !el.data) return null;
-  return JSON.stringify(el.data.map(d => d.z && (d.z.length + 'x' + (d.z[0] || []).length)));
+  if (!el || !el._fullLayout) return null;
+  const tex = Array.from(document.querySelectorAll('.katex-mathml annotation'))
+    .map(e => e.textContent).join(' ');
+  return {stops: el._fullLayout.sliders[0].steps.length, tex};
 }"""
 LOWER = (".st-key-conv_rgb_chart", ".st-key-conv_img_input", ".st-key-conv_fmap_0",
          ".st-key-conv_flip_maps")
@@ -58,7 +61,8 @@ def test_first_view_is_complete_and_interactive_before_the_lower_parts(page, lan
     type_number(page, "conv_stride", 2)
     settle_for_good(page)
     after = page.evaluate(OUTPUT_JS, SLIDE)
-    assert before and after and after != before, (before, after)
+    assert before and after, (before, after)
+    assert after["stops"] < before["stops"] and after["tex"] != before["tex"], (before, after)
     for sel in LOWER:
         assert page.locator(sel).count() == 0, sel
 
