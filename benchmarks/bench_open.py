@@ -169,7 +169,7 @@ class Stream:
         return sum(v == "plotly_chart" for v in self._shown.values())
 
 
-def measure(browser, url: str, sidebar: bool, quiet: float, timeout: float = 60.0) -> dict:
+def measure(browser, url: str, sidebar: bool, quiet: float, timeout: float = 300.0) -> dict:
     """Open ``url`` in a fresh context; seconds to settled, bytes, runs and browser metrics."""
     ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")
     ctx.add_init_script(WATCH_JS)
