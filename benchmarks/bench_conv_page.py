@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from cnnviz import functional as F  # noqa: E402
 from cnnviz import images  # noqa: E402
-from cnnviz.lessons import conv as L  # noqa: E402
-from cnnviz.viz import conv as V  # noqa: E402
+from cnnviz.lessons import conv as conv_math  # noqa: E402
+from cnnviz.viz import conv as conv_figs  # noqa: E402
 
 
 def picture(size: int = 1024) -> np.ndarray:
@@ -80,20 +80,20 @@ def pieces(repeats: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {k: [] for k in
                                    ("conv", "map figure", "input figure", "explain", "json")}
     for r in range(repeats):
-        ker = np.repeat(L.kernel_preset("sobel_x")[None], 3, axis=0).astype(np.float32)
+        ker = np.repeat(conv_math.kernel_preset("sobel_x")[None], 3, axis=0).astype(np.float32)
         ker[0, 1, 2] = 3 + r
         t0 = time.perf_counter()
         m = F.conv2d_image(x, ker[None], 0.0)[0]
         t1 = time.perf_counter()
-        fig = V.feature_map_figure(V.map_layers(m), title="map", pick=(500, 500))
+        fig = conv_figs.feature_map_figure(conv_figs.map_layers(m), title="map", pick=(500, 500))
         t2 = time.perf_counter()
         # the page builds the input's layers once per picture; this is the uncached cost
-        fin = V.input_figure(V.image_layers(np.moveaxis(x, 0, -1)), title="in",
-                             window=(500, 500, 3, 3))
+        fin = conv_figs.input_figure(conv_figs.image_layers(np.moveaxis(x, 0, -1)), title="in",
+                                     window=(500, 500, 3, 3))
         t3 = time.perf_counter()
         ex = F.conv2d_explain(x, ker, 0.0, 500, 500)
-        V.explain_figure(ex, channels="RGB", titles={"window": "w", "kernel": "k",
-                                                     "products": "p"})
+        conv_figs.explain_figure(ex, channels="RGB", titles={"window": "w", "kernel": "k",
+                                                             "products": "p"})
         t4 = time.perf_counter()
         size = len(pio.to_json(fig, validate=False)) + len(pio.to_json(fin, validate=False))
         t5 = time.perf_counter()

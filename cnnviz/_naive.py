@@ -55,18 +55,13 @@ def conv2d_backward_naive(dout, x, w, b=None, stride=1, padding=0, dilation=1):
     k, _, kh, kw = w.shape
     ho, wo = dout.shape[2:]
     dx, dw = np.zeros_like(x), np.zeros_like(w)
-    for ni in range(n):
-        for ki in range(k):
-            for i in range(ho):
-                for j in range(wo):
-                    g = dout[ni, ki, i, j]
-                    for ci in range(c):
-                        for u in range(kh):
-                            for v in range(kw):
-                                r, q = i * sh + u * dh - ph, j * sw + v * dw_ - pw
-                                if 0 <= r < h and 0 <= q < wd:
-                                    dw[ki, ci, u, v] += g * x[ni, ci, r, q]
-                                    dx[ni, ci, r, q] += g * w[ki, ci, u, v]
+    for ni, ki, i, j in np.ndindex(n, k, ho, wo):  # every output value ...
+        g = dout[ni, ki, i, j]
+        for ci, u, v in np.ndindex(c, kh, kw):  # ... and every product that fed it
+            r, q = i * sh + u * dh - ph, j * sw + v * dw_ - pw
+            if 0 <= r < h and 0 <= q < wd:
+                dw[ki, ci, u, v] += g * x[ni, ci, r, q]
+                dx[ni, ci, r, q] += g * w[ki, ci, u, v]
     db = None if b is None else dout.sum(axis=(0, 2, 3))
     return dx, dw, db
 

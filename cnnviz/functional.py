@@ -51,6 +51,7 @@ __all__ = [
     "pool2d_backward",
     "pool2d_explain",  # noqa: F822 - from cnnviz.image_ops, see __getattr__
     "pool2d_forward",
+    "pool2d_output_shape",
     "softmax",
     "softmax_cross_entropy",
 ]
@@ -472,6 +473,18 @@ def _pool_geometry(shape, kernel_size, stride, padding):
     return (kh, kw), (sh, sw), (ph, pw), (ho, wo)
 
 
+def pool2d_output_shape(
+    shape: tuple[int, ...], kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0
+) -> tuple[int, int]:
+    """``(H', W')`` of pooling a map of ``shape`` ``(..., H, W)``, without any data.
+
+    Raises the same :class:`ShapeError` as :func:`pool2d_forward` for a setting that cannot
+    work (codes ``size``, ``kernel``, ``stride``, ``padding``, ``too_big``, ``pool_padding``),
+    so a lesson can check a setting before it draws anything.
+    """
+    return _pool_geometry(tuple(shape), kernel_size, stride, padding)[3]
+
+
 def _pad_last2(x: np.ndarray, ph: int, pw: int, value: float) -> np.ndarray:
     if ph == 0 and pw == 0:
         return x
@@ -789,16 +802,8 @@ def _derivative(x: np.ndarray, name: str, negative_slope: float) -> np.ndarray:
 def activation_grad(x: np.ndarray, name: str, negative_slope: float = 0.01) -> np.ndarray:
     """The derivative ``f'(x)`` elementwise, for plotting curves (e.g. sigmoid' peaks at 0.25).
 
-    Parameters
-    ----------
-    x : ndarray, any shape
-    name : str
-        One of :data:`ACTIVATIONS`.
-    negative_slope : float
-
-    Returns
-    -------
-    ndarray, same shape and dtype as x
+    ``x`` (any shape), ``name`` and ``negative_slope`` as in :func:`activation_forward`; returns
+    an array of the same shape and dtype as ``x``.
     """
     _check_activation(name)
     return _derivative(_as_float(x), name, negative_slope)

@@ -231,14 +231,8 @@ def conv2d_image(
 
 
 def convolve_image(
-    image: np.ndarray,
-    kernels: np.ndarray,
-    bias: float | np.ndarray | None = None,
-    stride: Pair = 1,
-    padding: Pair = 0,
-    dilation: Pair = 1,
-    *,
-    method: str = "auto",
+    image: np.ndarray, kernels: np.ndarray, bias: float | np.ndarray | None = None,
+    stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1, *, method: str = "auto",
 ) -> np.ndarray:
     """True convolution (kernel flipped): :func:`conv2d_image` with ``flip=True``.
 
@@ -249,16 +243,8 @@ def convolve_image(
 
 
 def conv2d_explain(
-    image: np.ndarray,
-    kernel: np.ndarray,
-    bias: float | None,
-    i: int,
-    j: int,
-    stride: Pair = 1,
-    padding: Pair = 0,
-    dilation: Pair = 1,
-    *,
-    flip: bool = False,
+    image: np.ndarray, kernel: np.ndarray, bias: float | None, i: int, j: int,
+    stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1, *, flip: bool = False,
 ) -> dict[str, Any]:
     """Everything that goes into one output value ``out[i, j]``, for the sliding-window view.
 

@@ -449,11 +449,6 @@ def columns_bytes(spec: dict[str, Any], batch_size: int) -> int:
     return 4 * largest
 
 
-def count_params(spec: dict[str, Any]) -> int:
-    """Total number of weights and biases of the net."""
-    return sum(r["params"] for r in layer_table(spec))
-
-
 def steps_per_epoch(n_train: int, batch_size: int) -> int:
     """Optimizer steps in one epoch (the last batch may be smaller)."""
     return math.ceil(n_train / batch_size)

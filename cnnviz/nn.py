@@ -131,10 +131,7 @@ class Conv2d(Module):
         padding: Pair = 0,
         dilation: Pair = 1,
         bias: bool = True,
-        *,
-        seed: Seed = None,
-        dtype: Any = np.float32,
-        init: str = "he",
+        *, seed: Seed = None, dtype: Any = np.float32, init: str = "he",
     ) -> None:
         super().__init__()
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)

@@ -19,7 +19,6 @@ import numpy as np
 __all__ = [
     "Normalized",
     "PCAResult",
-    "ZCAPatches",
     "center",
     "covariance",
     "covariance_ellipse",
@@ -30,7 +29,6 @@ __all__ = [
     "pca",
     "principal_axes",
     "whiten",
-    "zca_patches",
 ]
 
 # eigenvalues below this fraction of the largest count as "no variance" (rounding noise)
@@ -182,8 +180,7 @@ def pca(X: np.ndarray) -> PCAResult:
 
     Parameters
     ----------
-    X : np.ndarray
-        ``(N, D)`` data.
+    X : np.ndarray of shape (N, D)
 
     Returns
     -------
@@ -273,38 +270,6 @@ def extract_patches(img2d: np.ndarray, size: int = 8, n: int = 1000, seed: int =
     cols = rng.integers(0, a.shape[1] - s + 1, n)
     win = np.lib.stride_tricks.sliding_window_view(a, (s, s))
     return np.array(win[rows, cols])
-
-
-@dataclass
-class ZCAPatches:
-    """Result of :func:`zca_patches`.
-
-    Attributes
-    ----------
-    patches, whitened : np.ndarray
-        ``(n, s, s)`` raw patches and their ZCA-whitened versions.
-    filters : np.ndarray
-        ``(s*s, s, s)``: row ``i`` of the ZCA matrix as an s x s picture, the filter that
-        produces whitened pixel ``i`` (centre-surround: it enhances edges).
-    W : np.ndarray
-        ``(s*s, s*s)`` the ZCA matrix.
-    """
-
-    patches: np.ndarray
-    whitened: np.ndarray
-    filters: np.ndarray
-    W: np.ndarray
-
-
-def zca_patches(
-    img2d: np.ndarray, size: int = 8, n: int = 2000, eps: float = 1e-2, seed: int = 0
-) -> ZCAPatches:
-    """ZCA-whiten random patches of an image, for display (see :func:`extract_patches`)."""
-    patches = extract_patches(img2d, size, n, seed)
-    s = patches.shape[1]
-    flat = patches.reshape(len(patches), s * s)
-    xw, W = whiten(flat, "zca", eps)
-    return ZCAPatches(patches, xw.reshape(-1, s, s), W.reshape(s * s, s, s), W)
 
 
 def _cov2(cov: np.ndarray) -> np.ndarray:

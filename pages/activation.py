@@ -3,102 +3,42 @@ vanishing gradients along a chain and through a deep network, and the article's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import i18n, numbers
-from cnnviz.lessons import activation as A
-from cnnviz.viz import activation as V
+from cnnviz import numbers
+from cnnviz.lessons import activation as act_math
+from cnnviz.viz import activation as act_figs
 from cnnviz.viz import figures, style
-from ui import charts, image_input, lazy
-from ui.errors import guard
-from ui.lang import current, t
+from ui import cache, image_input, lazy
+from ui.activation.controls import (
+    NAMES,
+    curve_controls,
+    fn_name,
+    map_controls,
+    redraw_selectboxes_after_language_switch,
+    section,
+)
+from ui.lang import t
 from ui.page import header, why
+from ui.widgets import labeller
 
-NAMES = list(A.NAMES)
 SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def fn_name(name: str) -> str:
-    return t(f"activation.fn_{name}")
-
-
-def labeller(prefix: str):
-    """A format_func bound to this run's language (AppTest and Streamlit may call it later,
-    outside the script run, where the session's language is not readable)."""
-    lang = current()
-    return lambda key: i18n.t(f"activation.{prefix}{key}", lang)
-
-
-def redraw_selectboxes_after_language_switch() -> None:
-    """A selectbox keeps its old label when only its format_func's text changes (streamlit
-    #13788); setting the values again makes Streamlit send and redraw them in the new language."""
-    lang, seen = current(), st.session_state.get("_act_lang")
-    if seen is not None and seen != lang:
-        for key in ("act_kernel", "act_map_fn", "act_sat", "act_init"):
-            if key in st.session_state:
-                st.session_state[key] = st.session_state[key]
-    st.session_state["_act_lang"] = lang
-
-
-@contextmanager
-def section() -> Iterator[None]:
-    """guard(), plus this lesson's own sentences for settings it cannot use."""
-    with guard():
-        try:
-            yield
-        except A.LessonError as exc:
-            st.warning(t(f"activation.err_{exc.code}"), icon="⚠️")
-
-
-@st.cache_data(max_entries=512, show_spinner=False)
-def compute(name: str, *args, **kwargs):
-    """A pure lesson result (plain values in, arrays out), cached for the whole class."""
-    return getattr(A, name)(*args, **kwargs)
-
-
-@st.cache_data(max_entries=32, show_spinner=False,  # maps of the picture: fewer entries
-               hash_funcs=charts.HASH_FUNCS)  # keyed by every pixel, not a sample
-def cached_rectify(gray: np.ndarray, kernel: str, name: str, alpha: float, bias: float):
-    return A.rectify(gray, kernel, name, alpha, bias)
-
-
-BUILDERS = {"curves": V.curves_figure, "hist": V.histogram_figure, "chain": V.chain_figure,
-            "norms": V.grad_norms_figure, "map": figures.map_figure}
-
-
-def chart(kind: str, key: str, *args, **kwargs) -> None:
-    """Each figure built once per distinct input and language (ui.charts), drawn as built."""
-    st.plotly_chart(charts.figure(BUILDERS[kind], *args, **kwargs), key=key)
+def chart(builder, key: str, *args, **kwargs) -> None:
+    """Each figure built once per distinct input and language (ui.cache), drawn as built."""
+    st.plotly_chart(cache.figure(builder, *args, **kwargs), key=key)
 
 
 # --- 1. curves ---------------------------------------------------------------------------
-def curve_controls(fns: list[str]) -> dict:
-    deriv = st.toggle(t("activation.deriv"), value=True, key="act_deriv", bind="query-params",
-                      help=t("activation.deriv_help"))
-    alpha = st.slider(t("activation.alpha"), 0.0, 0.5, 0.1, 0.01, key="act_alpha",
-                      bind="query-params", help=t("activation.alpha_help"))
-    lo, hi = st.slider(t("activation.xrange"), -20.0, 20.0, (-6.0, 6.0), 0.5, key="act_xrange",
-                       bind="query-params", help=t("activation.xrange_help"))
-    names, none = labeller("fn_"), t("activation.sat_none")
-    sat = st.selectbox(t("activation.sat_fn"), ["none", *NAMES], index=1, key="act_sat",
-                       format_func=lambda n: none if n == "none" else names(n),
-                       bind="query-params", help=t("activation.sat_fn_help"))
-    eps = st.slider(t("activation.sat_eps"), 0.01, 0.2, 0.05, 0.01, key="act_eps",
-                    bind="query-params", help=t("activation.sat_eps_help"))
-    return {"fns": fns, "derivative": deriv, "alpha": alpha, "x_range": [lo, hi],
-            "sat": sat, "eps": eps}
-
-
 def draw_curves(s: dict) -> None:
-    curves = compute("curves", s["fns"], *s["x_range"], s["alpha"])
+    curves = cache.shared(act_math.curves, s["fns"], *s["x_range"], s["alpha"])
     sat = s["sat"]
-    zones = A.saturation_zones(curves[sat].x, curves[sat].df, s["eps"]) if sat in curves else []
-    steep = A.steepest_point("sigmoid") if "sigmoid" in curves else None
+    zones = act_math.saturation_zones(curves[sat].x, curves[sat].df,
+                                      s["eps"]) if sat in curves else []
+    steep = act_math.steepest_point("sigmoid") if "sigmoid" in curves else None
     labels = {k: t(f"activation.{v}") for k, v in [("title", "chart_title"), ("x", "axis_x"),
               ("f", "axis_f"), ("df", "axis_df"), ("f_panel", "panel_f"), ("df_panel", "panel_df")]}
     if sat in curves:
@@ -107,7 +47,7 @@ def draw_curves(s: dict) -> None:
         x0, slope = style.fmt(steep[0]), style.fmt(steep[2])
         labels["tangent"] = t("activation.tangent", slope=slope, x=x0)
         labels["peak"] = t("activation.peak", slope=slope)
-    chart("curves", "act_curves_chart", curves, names={n: fn_name(n) for n in curves},
+    chart(act_figs.curves_figure, "act_curves_chart", curves, names={n: fn_name(n) for n in curves},
           labels=labels, derivative=s["derivative"], zones=zones,
           zone_color=style.ACTIVATION_COLORS.get(sat, "#999999"), steepest=steep)
     if sat != "none" and sat not in curves:
@@ -120,7 +60,7 @@ def curves_section() -> float:
     st.header(t("activation.curves_title"))
     st.markdown(t("activation.curves_intro"))
     fns = st.pills(t("activation.fns"), NAMES, selection_mode="multi", default=NAMES[:4],
-                   format_func=labeller("fn_"), key="act_fns", bind="query-params",
+                   format_func=labeller("activation.fn_"), key="act_fns", bind="query-params",
                    help=t("activation.fns_help"))
     left, right = st.columns([1, 3], gap="large")
     with left:
@@ -135,28 +75,15 @@ def curves_section() -> float:
 
 
 # --- 2. rectified feature map ------------------------------------------------------------
-def map_controls() -> dict:
-    c1, c2, c3 = st.columns(3)
-    kernel = c1.selectbox(t("activation.kernel"), list(A.KERNELS), key="act_kernel",
-                          bind="query-params", format_func=labeller("kernel_"),
-                          help=t("activation.kernel_help"))
-    fn = c2.selectbox(t("activation.map_fn"), NAMES, index=NAMES.index("relu"), key="act_map_fn",
-                      bind="query-params", format_func=labeller("fn_"),
-                      help=t("activation.map_fn_help"))
-    bias = c3.slider(t("activation.bias"), -1.0, 1.0, 0.0, 0.05, key="act_bias",
-                     bind="query-params", help=t("activation.bias_help"))
-    return {"kernel": kernel, "fn": fn, "bias": bias}
-
-
 def map_column(r: dict, which: str, title: str, hist_title: str) -> None:
     values, hist = r[which], r[f"hist_{which}"]
     height = int(np.clip(90 + 380 * values.shape[0] / values.shape[1], 240, 480))  # fit photo
-    chart("map", f"act_{which}_map", values, title=title, signed=True, limit=r["limit"],
-          height=height, hover_label=t("common.value"))
+    chart(figures.map_figure, f"act_{which}_map", values, title=title, signed=True,
+          limit=r["limit"], height=height, hover_label=t("common.value"))
     st.caption(t("common.values_range", lo=style.fmt(values.min()), hi=style.fmt(values.max())))
     zero = t("activation.hist_zero", share=style.fmt(100.0 * hist.zeros / max(hist.total, 1)))
-    chart("hist", f"act_{which}_hist", hist, title=hist_title, x_label=t("activation.hist_x"),
-          y_label=t("activation.hist_y"), zero_label=zero)
+    chart(act_figs.histogram_figure, f"act_{which}_hist", hist, title=hist_title,
+          x_label=t("activation.hist_x"), y_label=t("activation.hist_y"), zero_label=zero)
 
 
 @st.fragment  # moving the bias or picking a kernel reruns this section only
@@ -173,7 +100,7 @@ def map_part(alpha: float) -> None:
     with section():
         gray = image_input.working_image(gray=True)
         slope = alpha if s["fn"] == "leaky_relu" else 0.01  # keep the cache hit for the rest
-        r = cached_rectify(gray, s["kernel"], s["fn"], slope, s["bias"])
+        r = cache.shared(act_math.rectify, gray, s["kernel"], s["fn"], slope, s["bias"])
         name = fn_name(s["fn"])
         left, right = st.columns(2)
         with left:
@@ -201,11 +128,11 @@ def chain_part(fns: list[str], alpha: float, seed: int) -> None:
     spread = st.slider(t("activation.chain_spread"), 0.0, 3.0, 0.0, 0.1, key="act_chain_spread",
                        bind="query-params", help=t("activation.chain_spread_help"))
     with section():
-        _, products = compute("chain_products", fns, depth, z, spread, seed, alpha)
-        bound = A.quarter_bound(depth)
+        _, products = cache.shared(act_math.chain_products, fns, depth, z, spread, seed, alpha)
+        bound = act_math.quarter_bound(depth)
         labels = {k: t(f"activation.chain_{k}") for k in ("x", "y", "bound", "zero", "hover")}
         labels["title"] = t("activation.chain_chart_title")
-        chart("chain", "act_chain_chart", products, bound, labels=labels,
+        chart(act_figs.chain_figure, "act_chain_chart", products, bound, labels=labels,
               names={n: fn_name(n) for n in fns})
         if "sigmoid" in products:
             st.markdown(t("activation.chain_caption", n=depth, power=str(depth).translate(SUP),
@@ -217,16 +144,17 @@ def net_part(fns: list[str], alpha: float) -> tuple[int, dict | None]:
     st.markdown(t("activation.net_intro"))
     layers = st.slider(t("activation.layers"), 2, 16, 8, key="act_layers", bind="query-params",
                        help=t("activation.layers_help"))
-    init = st.selectbox(t("activation.init"), list(A.INITS), key="act_init", bind="query-params",
-                        format_func=labeller("init_"), help=t("activation.init_help"))
+    init = st.selectbox(t("activation.init"), list(act_math.INITS), key="act_init",
+                        bind="query-params",
+                        format_func=labeller("activation.init_"), help=t("activation.init_help"))
     seed = int(st.number_input(t("activation.seed"), 0, 9999, 0, key="act_seed",
                                bind="query-params", help=t("activation.seed_help")))
     norms = None
     with section():
-        layer_names, norms = compute("deep_grad_norms", fns, layers, seed, init, alpha)
+        layer_names, norms = cache.shared(act_math.deep_grad_norms, fns, layers, seed, init, alpha)
         labels = {k: t(f"activation.net_{k}") for k in ("x", "y", "hover")}
         labels["title"] = t("activation.net_chart_title")
-        chart("norms", "act_norms_chart", layer_names, norms, labels=labels,
+        chart(act_figs.grad_norms_figure, "act_norms_chart", layer_names, norms, labels=labels,
               names={n: fn_name(n) for n in fns})
     return seed, norms
 
@@ -236,7 +164,7 @@ def norm_metrics(norms: dict) -> None:
     names = list(norms)
     for start in range(0, len(names), 4):
         for col, name in zip(st.columns(4), names[start : start + 4], strict=False):
-            oom = numbers.fmt_ascii(A.orders_of_magnitude(norms[name]))  # metric reads "-"
+            oom = numbers.fmt_ascii(act_math.orders_of_magnitude(norms[name]))  # metric reads "-"
             col.metric(t("activation.net_metric", fn=fn_name(name)),
                        f"{style.fmt(norms[name][0] / norms[name][-1])}×",
                        delta=t("activation.net_orders", n=oom), delta_color="off",
@@ -255,7 +183,7 @@ def vanish_section(alpha: float) -> None:
 
 def vanish_part(alpha: float) -> None:
     fns = st.pills(t("activation.deep_fns"), NAMES, selection_mode="multi",
-                   default=["sigmoid", "tanh", "relu"], format_func=labeller("fn_"),
+                   default=["sigmoid", "tanh", "relu"], format_func=labeller("activation.fn_"),
                    key="act_deep_fns", bind="query-params", help=t("activation.deep_fns_help"))
     if not fns:
         st.info(t("activation.pick_one"))
@@ -276,7 +204,7 @@ def summary_section() -> None:
     with section():
         rows = []
         for name in NAMES:
-            p = A.PROPERTIES[name]
+            p = act_math.PROPERTIES[name]
             rows.append({
                 t("activation.col_fn"): fn_name(name),
                 t("activation.col_formula"): p["formula"],

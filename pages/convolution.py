@@ -11,12 +11,12 @@ import streamlit as st
 
 from cnnviz import functional as F
 from cnnviz import images, numbers
-from cnnviz.lessons import conv as L
-from cnnviz.viz import conv as V
-from ui import charts, image_input, lazy
-from ui.conv import controls as W
+from cnnviz.lessons import conv as conv_math
+from cnnviz.viz import conv as conv_figs
+from ui import cache, image_input, lazy
+from ui.conv import controls as conv_controls
 from ui.errors import guard
-from ui.lang import current, t
+from ui.lang import t
 from ui.page import header, why
 
 NO_BAR = {"displayModeBar": False}
@@ -35,7 +35,7 @@ def fit_messages(reports: dict[str, dict]) -> bool:
         prefix = t(f"conv.axis_{axis}") + " " if axis else ""
         if prefix:
             st.markdown(f"**{prefix}**")
-        st.latex(L.formula_latex(rep))
+        st.latex(conv_math.formula_latex(rep))
         if rep["status"] == "not_exact":
             key = "conv.fit_not_exact" if rep["fix_padding"] else "conv.fit_not_exact_stride"
             st.info(prefix + t(key, **rep), icon="✂️")
@@ -44,35 +44,27 @@ def fit_messages(reports: dict[str, dict]) -> bool:
     return all(r["value"] is not None for r in reports.values())
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=charts.HASH_FUNCS)
-def _slide_figure(s: dict, lang: str):
-    """The animation's dict for these settings, built once for the class (``lang``, the
-    language t() uses inside, is part of the key): every student's first load used to build
-    the same ~100-frame figure again."""
-    sl = L.slide(s["grid"], s["kernel"], 0.0, s["stride"], s["padding"], s["dilation"])
-    lines = [L.arithmetic(st_.window[0], sl.kernel[0], s["names"]) for st_ in sl.stops]
-    titles = {k: t(f"conv.panel_{k}") for k in ("input", "kernel", "output")}
-    fig = V.slide_figure(sl, lines, titles=titles, labels=_labels(), names=s["names"],
-                         duration=s["duration"])
-    return fig.to_dict(), sl, lines
-
-
 @st.fragment
 def slide_section() -> None:
     st.header(t("conv.slide_title"))
     st.markdown(t("conv.slide_intro"))
-    s = W.slide_controls()
+    s = conv_controls.slide_controls()
     (h, w), n = s["grid"].shape, s["kernel"].shape
-    reports = {ax: L.axis_report(size, k, s["stride"], s["padding"], s["dilation"])
+    reports = {ax: conv_math.axis_report(size, k, s["stride"], s["padding"], s["dilation"])
                for ax, size, k in zip(AXES, (h, w), n, strict=True)}
     if not fit_messages(reports):
         return
     with guard():
-        key = (s["grid"].tobytes(), s["grid"].shape, s["kernel"].tobytes(), s["kernel"].shape,
-               str(s["names"]), s["stride"], s["padding"], s["dilation"], s["duration"],
-               current())
-        spec, sl, lines = W.memo("slide", key, lambda: _slide_figure(s, current()), size=3)
-        st.plotly_chart(charts.Prebuilt(spec), key="conv_slide_chart", config=NO_BAR)
+        sl = cache.shared(conv_math.slide, s["grid"], s["kernel"], 0.0, s["stride"], s["padding"],
+                          s["dilation"])
+        lines = [conv_math.arithmetic(stop.window[0], sl.kernel[0],
+                                      s["names"]) for stop in sl.stops]
+        titles = {k: t(f"conv.panel_{k}") for k in ("input", "kernel", "output")}
+        # ~100 frames: built once for the class per settings and language
+        st.plotly_chart(cache.figure(conv_figs.slide_figure, sl, lines, titles=titles,
+                                     labels=_labels(),
+                                     names=s["names"], duration=s["duration"]),
+                        key="conv_slide_chart", config=NO_BAR)
         ho, wo = sl.out.shape
         st.markdown(t("conv.slide_result", h=ho, w=wo, first=numbers.fmt(sl.stops[0].value),
                       n=len(sl.stops)))
@@ -81,27 +73,6 @@ def slide_section() -> None:
                 f"{k + 1}. " + t("conv.stop_at", r=stp.i + 1, c=stp.j + 1) + " `"
                 + " ".join(lines[k]) + "`" for k, stp in enumerate(sl.stops)))
     why("conv.why_size")
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _rgb_figure(s: dict, lang: str):
-    """The colour example's dict, built once for the class per settings and language."""
-    ex = L.rgb_example(s["seed"], s["kernels"])
-    f = s["follow"]
-    sl = L.slide(ex["image"], ex["kernels"][f], ex["bias"][f], s["stride"], s["padding"])
-    maps = F.conv2d_image(ex["image"], ex["kernels"], ex["bias"], s["stride"], s["padding"])
-    bias = numbers.fmt(ex["bias"][f])
-    lines = []
-    for stp in sl.stops:
-        chan, sums = L.channel_lines(stp, sl.kernel, W.CHANNELS)
-        lines.append(chan + [t("conv.rgb_total", sums=sums, bias=bias,
-                                 value=numbers.fmt(stp.value))])
-    titles = {"channels": [t(f"conv.channel_{c}") for c in W.CHANNELS],
-              "kernel": [t("conv.rgb_kernel_slice", k=f + 1, c=c) for c in W.CHANNELS],
-              "maps": [t("conv.rgb_map", k=m + 1, b=numbers.fmt(ex["bias"][m]))
-                       for m in range(len(maps))]}
-    fig = V.rgb_slide_figure(sl, maps, f, lines, titles=titles, labels=_labels())
-    return fig.to_dict(), maps
 
 
 @st.fragment
@@ -114,11 +85,27 @@ def rgb_section() -> None:
 
 
 def rgb_part() -> None:
-    s = W.rgb_controls()
+    s = conv_controls.rgb_controls()
     with guard():
-        key = (tuple(sorted(s.items())), current())
-        spec, maps = W.memo("rgb", key, lambda: _rgb_figure(s, current()), size=3)
-        st.plotly_chart(charts.Prebuilt(spec), key="conv_rgb_chart", config=NO_BAR)
+        ex, f = cache.shared(conv_math.rgb_example, s["seed"], s["kernels"]), s["follow"]
+        sl = cache.shared(conv_math.slide, ex["image"], ex["kernels"][f], ex["bias"][f],
+                          s["stride"],
+                          s["padding"])
+        maps = cache.shared(F.conv2d_image, ex["image"], ex["kernels"], ex["bias"], s["stride"],
+                            s["padding"])
+        bias = numbers.fmt(ex["bias"][f])
+        lines = []
+        for stop in sl.stops:
+            chan, sums = conv_math.channel_lines(stop, sl.kernel, conv_controls.CHANNELS)
+            lines.append(chan + [t("conv.rgb_total", sums=sums, bias=bias,
+                                   value=numbers.fmt(stop.value))])
+        titles = {"channels": [t(f"conv.channel_{c}") for c in conv_controls.CHANNELS],
+                  "kernel": [t("conv.rgb_kernel_slice", k=f + 1,
+                               c=c) for c in conv_controls.CHANNELS],
+                  "maps": [t("conv.rgb_map", k=m + 1, b=numbers.fmt(ex["bias"][m]))
+                           for m in range(len(maps))]}
+        st.plotly_chart(cache.figure(conv_figs.rgb_slide_figure, sl, maps, f, lines, titles=titles,
+                                     labels=_labels()), key="conv_rgb_chart", config=NO_BAR)
         k, ho, wo = maps.shape
         st.markdown(t("conv.rgb_depth", k=k, h=ho, w=wo))
 
@@ -128,38 +115,7 @@ def _source(mode: str) -> tuple[np.ndarray, tuple]:
     img = image_input.working_image(gray=(mode == "gray"))
     meta = st.session_state.get("image", {})
     key = (meta.get("serial"), st.session_state.get("work_size"), mode, img.shape)
-    return W.memo("src", key, lambda: images.to_chw(img).astype(np.float32), size=2), key
-
-
-def _pick(maps: list[dict]) -> tuple[dict, int, int]:
-    """Which feature map to explain and its output pixel (a click on a map sets them too)."""
-    ks = [d["k"] for d in maps]
-    if st.session_state.get("conv_pick_k") not in ks:
-        st.session_state["conv_pick_k"] = ks[0]
-    c1, c2, c3 = st.columns([1, 2, 2])
-    k = c1.selectbox(t("conv.pick_kernel"), ks, key="conv_pick_k", bind="query-params",
-                     format_func=lambda i: t("conv.kernel_n", n=i + 1),
-                     help=t("conv.pick_kernel_help"))
-    cur = maps[ks.index(k)]
-    picks = []
-    for col, name, top in ((c2, "conv_pick_r", cur["map"].shape[0] - 1),
-                           (c3, "conv_pick_c", cur["map"].shape[1] - 1)):
-        st.session_state[name] = min(max(int(st.session_state.get(name, top // 2)), 0), top)
-        if top < 1:  # a map one pixel high or wide: nothing to choose (a slider needs a range)
-            picks.append(0)
-            continue
-        picks.append(col.slider(t("conv.pick_row" if name.endswith("r") else "conv.pick_col"),
-                                0, top, key=name, bind="query-params",
-                                help=t("conv.pick_help")))
-    return cur, picks[0], picks[1]
-
-
-def _on_click(k: int) -> None:
-    points = (st.session_state.get(f"conv_fmap_{k}") or {}).get("selection", {}).get("points")
-    if points:
-        st.session_state["conv_pick_k"] = k
-        st.session_state["conv_pick_r"] = int(round(points[0]["y"]))
-        st.session_state["conv_pick_c"] = int(round(points[0]["x"]))
+    return cache.session("src", key, lambda: images.to_chw(img).astype(np.float32), size=2), key
 
 
 def feature_maps(x: np.ndarray, src_key: tuple, s: dict) -> list[dict]:
@@ -169,7 +125,8 @@ def feature_maps(x: np.ndarray, src_key: tuple, s: dict) -> list[dict]:
     maps = []
     for k, (ker, bias) in enumerate(zip(s["kernels"], s["bias"], strict=True)):
         ker = np.asarray(ker, dtype=np.float32)
-        reps = [L.axis_report(size, ker.shape[-1], s["stride"], s["padding"]) for size in (h, w)]
+        reps = [conv_math.axis_report(size, ker.shape[-1], s["stride"],
+                                      s["padding"]) for size in (h, w)]
         bad = next((r for r in reps if r["value"] is None), None)
         if bad is not None:
             st.warning(t("conv.kernel_n", n=k + 1) + ": " + t(f"conv.fit_{bad['status']}", **bad)
@@ -179,7 +136,7 @@ def feature_maps(x: np.ndarray, src_key: tuple, s: dict) -> list[dict]:
                    "flip": s["flip"]}
             key = (src_key, ker.tobytes(), ker.shape, bias, s["stride"], s["padding"], s["flip"])
             with guard():
-                fmap = W.memo(f"map{k}", key, lambda g=geo: F.conv2d_image(
+                fmap = cache.session(f"map{k}", key, lambda g=geo: F.conv2d_image(
                     x, g["kernel"][None], g["bias"], g["stride"], g["padding"],
                     flip=g["flip"])[0], size=2)
                 st.session_state[f"_conv_last{k}"] = {"k": k, "src": src_key, "map": fmap,
@@ -201,7 +158,7 @@ def image_section() -> None:
 
 def image_part() -> None:
     gray_only = image_input.working_image().ndim == 2
-    s = W.image_controls(not gray_only)
+    s = conv_controls.image_controls(not gray_only)
     x, src_key = _source(s["mode"])
     s["src_key"] = src_key
     h, w = x.shape[1:]
@@ -209,48 +166,50 @@ def image_part() -> None:
     axis = (t("common.row"), t("common.col"))
     if not maps:
         return
-    cur, i, j = _pick(maps)
+    cur, i, j = conv_controls.pick(maps)
     k = cur["k"]
     with guard():
         ex = F.conv2d_explain(x, cur["kernel"], cur["bias"], i, j, cur["stride"],
                               cur["padding"], flip=cur["flip"])
         ru, cu = ex["rows_unpadded"], ex["cols_unpadded"]
         win = (int(ru[0]), int(cu[0]), int(ru[-1] - ru[0] + 1), int(cu[-1] - cu[0] + 1))
-        layers = W.memo("img_layers", src_key, lambda: V.image_layers(
+        layers = cache.session("img_layers", src_key, lambda: conv_figs.image_layers(
             image_input.working_image(gray=(s["mode"] == "gray"))), size=1)
         cols = st.columns(min(3, len(maps) + 1))
-        cols[0].plotly_chart(charts.figure(V.input_figure, layers,
+        cols[0].plotly_chart(cache.figure(conv_figs.input_figure, layers,
                                            title=t("conv.img_input", h=h, w=w), window=win,
                                            hover_label=t("common.value"), axis_labels=axis),
                              key="conv_img_input", config=NO_BAR)
         for n, d in enumerate(maps, start=1):
             kk, m = d["k"], d["map"]
             lo, hi = numbers.fmt(np.nanmin(m)), numbers.fmt(np.nanmax(m))
-            fig = charts.figure(
-                V.feature_map_figure,
-                W.memo(f"layers{kk}", d["key"], lambda m=m: V.map_layers(m), size=2),
+            fig = cache.figure(
+                conv_figs.feature_map_figure,
+                cache.session(f"layers{kk}", d["key"], lambda m=m: conv_figs.map_layers(m), size=2),
                 title=t("conv.img_map", k=kk + 1, h=m.shape[0], w=m.shape[1], lo=lo, hi=hi),
                 pick=(i, j) if kk == k else None, hover_label=t("common.value"),
                 axis_labels=axis)
             cols[n % len(cols)].plotly_chart(fig, key=f"conv_fmap_{kk}", selection_mode="points",
-                                             on_select=partial(_on_click, kk), config=NO_BAR)
+                                             on_select=partial(conv_controls.on_map_click, kk),
+                                             config=NO_BAR)
         explain_block(ex, k, i, j)
     flip_section(cur["kernel"], x, s)
 
 
 def explain_block(ex: dict, k: int, i: int, j: int) -> None:
     st.subheader(t("conv.explain_title", k=k + 1, r=i, c=j))
-    channels = list(W.CHANNELS) if ex["window"].shape[0] == 3 else [t("conv.channel_gray")]
+    gray = [t("conv.channel_gray")]
+    channels = list(conv_controls.CHANNELS) if ex["window"].shape[0] == 3 else gray
     titles = {key: t(f"conv.explain_{key}") for key in ("window", "kernel", "products")}
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.figure(V.explain_figure, ex, channels=channels, titles=titles,
+    left.plotly_chart(cache.figure(conv_figs.explain_figure, ex, channels=channels, titles=titles,
                                     hover_label=t("common.value")),
                       key="conv_explain", config=NO_BAR)
     sums = " + ".join(numbers.fmt_factor(v) for v in ex["channel_sums"])
     with right:
         if ex["window"].shape[0] == 1 and ex["window"][0].size <= 9:
-            st.markdown(" ".join(L.arithmetic(ex["window"][0], ex["kernel"][0],
-                                              bias=ex["bias"])))
+            st.markdown(" ".join(conv_math.arithmetic(ex["window"][0], ex["kernel"][0],
+                                                      bias=ex["bias"])))
         one = ex["window"].shape[0] == 1
         st.markdown(t("conv.explain_sum_one" if one else "conv.explain_sum", sums=sums,
                       bias=numbers.fmt(ex["bias"]), value=numbers.fmt(ex["value"])))
@@ -263,17 +222,18 @@ def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
     st.markdown(t("conv.flip_intro"))
     k2 = np.asarray(kernel)[0]
     left, right = st.columns([2, 3])
-    left.plotly_chart(charts.figure(V.kernel_pair_figure, k2, k2[::-1, ::-1], titles=[
+    left.plotly_chart(cache.figure(conv_figs.kernel_pair_figure, k2, k2[::-1, ::-1], titles=[
         t("conv.flip_as_is"), t("conv.flip_rotated")], hover_label=t("common.value")),
         key="conv_flip_pair", config=NO_BAR)
-    left.markdown(t("conv.flip_same" if L.is_flip_symmetric(kernel) else "conv.flip_differs"))
+    same = conv_math.is_flip_symmetric(kernel)
+    left.markdown(t("conv.flip_same" if same else "conv.flip_differs"))
     with right, guard():
-        small = W.memo("small", s["src_key"], lambda: np.stack(
+        small = cache.session("small", s["src_key"], lambda: np.stack(
             [images.resize_to_working(c, 72) for c in x]), size=2)
         corr = F.conv2d_image(small, kernel[None])[0]
         conv = F.convolve_image(small, kernel[None])[0]
-        st.plotly_chart(charts.figure(
-            V.compare_figure,
+        st.plotly_chart(cache.figure(
+            conv_figs.compare_figure,
             [(corr, t("conv.flip_corr")), (conv, t("conv.flip_conv")),
              (conv - corr, t("conv.flip_diff"))], hover_label=t("common.value")),
             key="conv_flip_maps", config=NO_BAR)

@@ -4,16 +4,16 @@ weights."""
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import images
 from cnnviz.lessons import overview
 from cnnviz.viz import figures, style
-from ui import charts, image_input, lazy
+from ui import cache, image_input, lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
+from ui.widgets import labeller
 
 STAGES = [
     ("INPUT", "pages/preprocessing.py", "home.stage_input"),
@@ -24,16 +24,11 @@ STAGES = [
 ]
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def pipeline_maps(gray: np.ndarray) -> dict[str, np.ndarray]:
-    return overview.pipeline(gray)
-
-
 def pipeline_section() -> None:
     st.header(t("home.pipeline_title"))
     st.markdown(t("home.pipeline_intro"))
     gray = images.resize_to_working(image_input.working_image(gray=True), 96)
-    maps = pipeline_maps(np.ascontiguousarray(gray, dtype=np.float32))
+    maps = cache.shared(overview.pipeline, np.ascontiguousarray(gray, dtype=np.float32))
     h, w = maps["input"].shape
     ph, pw = maps["pool"].shape
     panels = [
@@ -43,8 +38,8 @@ def pipeline_section() -> None:
         (maps["pool"], f"POOL {ph}×{pw}×1", False),
     ]
     # pictures with a 32-point hover grid: the first thing a class sees opens at once
-    st.plotly_chart(charts.figure(figures.maps_row_figure, panels, height=280,
-                                  hover_label=t("common.value"), exact_cells=0, hover_side=32),
+    st.plotly_chart(cache.figure(figures.maps_row_figure, panels, height=280,
+                                 hover_label=t("common.value"), exact_cells=0, hover_side=32),
                     key="home_pipeline")
     cols = st.columns(len(STAGES))
     for col, (name, page, key) in zip(cols, STAGES, strict=True):
@@ -75,21 +70,6 @@ def calculator_controls() -> dict[str, int]:
     }
 
 
-@st.cache_data(max_entries=256, show_spinner=False)  # a Plotly build costs more than the sums
-def counts_spec(labels: tuple[str, str], values: tuple[int, int], axis: str, title: str) -> dict:
-    fig = go.Figure(go.Bar(x=list(labels), y=list(values), text=[f"{v:,}" for v in values],
-                           textposition="outside", marker_color=[style.SERIES[1], style.SERIES[0]],
-                           hovertemplate="%{x}: %{y:,}<extra></extra>"))
-    fig.update_yaxes(type="log", title=axis)
-    return figures.base_layout(fig, title, height=360).to_dict()
-
-
-def counts_figure(fc: overview.ParamCount, conv: overview.ParamCount) -> go.Figure:
-    return charts.Prebuilt(counts_spec((t("home.calc_fc"), t("home.calc_conv")),
-                                       (fc.total, conv.total), t("home.calc_axis"),
-                                       t("home.calc_chart_title")))
-
-
 def calculator_section() -> None:
     st.header(t("home.calc_title"))
     st.markdown(t("home.calc_intro"))
@@ -100,7 +80,10 @@ def calculator_section() -> None:
         fc = overview.fc_params(s["height"], s["width"], s["channels"], s["units"])
         conv = overview.conv_params(s["channels"], s["kernels"], s["ksize"])
         with right:
-            st.plotly_chart(counts_figure(fc, conv), key="home_counts")
+            st.plotly_chart(cache.figure(
+                figures.counts_figure, (t("home.calc_fc"), t("home.calc_conv")),
+                (fc.total, conv.total), axis_title=t("home.calc_axis"),
+                title=t("home.calc_chart_title")), key="home_counts")
         m1, m2, m3 = st.columns(3)
         m1.metric(t("home.calc_fc"), f"{fc.total:,}")
         m2.metric(t("home.calc_conv"), f"{conv.total:,}")
@@ -123,10 +106,8 @@ def sharing_section() -> None:
 
 def sharing_part() -> None:
     c1, c2, c3, c4 = st.columns(4)
-    # Labels are looked up now: format_func may be called outside this run (AppTest does).
-    labels = {k: t(f"home.pattern_{k}") for k in overview.PATTERNS}
     pattern = c1.selectbox(t("home.share_pattern"), list(overview.PATTERNS), key="home_pattern",
-                           format_func=labels.get,
+                           format_func=labeller("home.pattern_"),
                            bind="query-params", help=t("home.share_pattern_help"))
     copies = c2.slider(t("home.share_copies"), 1, 6, 3, key="home_copies", bind="query-params",
                        help=t("home.share_copies_help"))
@@ -135,15 +116,15 @@ def sharing_part() -> None:
     noise = c4.slider(t("home.share_noise"), 0.0, 0.5, 0.0, 0.05, key="home_noise",
                       bind="query-params", help=t("home.share_noise_help"))
     with guard():
-        demo = overview.sharing_scene(pattern, copies, seed=int(seed), noise=noise)
+        demo = cache.shared(overview.sharing_scene, pattern, copies, seed=int(seed), noise=noise)
         a, b, c = st.columns([5, 2, 5])
-        a.plotly_chart(charts.figure(figures.map_figure, demo.scene, title=t("home.share_scene"),
+        a.plotly_chart(cache.figure(figures.map_figure, demo.scene, title=t("home.share_scene"),
                                      signed=None, hover_label=t("common.value"), height=360),
                        key="home_scene")
-        b.plotly_chart(charts.figure(figures.grid_figure, overview.PATTERNS[pattern],
+        b.plotly_chart(cache.figure(figures.grid_figure, overview.PATTERNS[pattern],
                                      title=t("home.share_kernel"), signed=False, cell_px=40),
                        key="home_kernel")
-        c.plotly_chart(charts.figure(figures.map_figure, demo.fmap, title=t("home.share_map"),
+        c.plotly_chart(cache.figure(figures.map_figure, demo.fmap, title=t("home.share_map"),
                                      hover_label=t("common.value"), height=360),
                        key="home_fmap")
         st.caption(t("home.share_result", n=len(demo.positions), peak=style.fmt(demo.peak),

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.lessons import guided as L
+from cnnviz.lessons import guided
 from ui.lang import t
-from ui.lesson import steps as S
+from ui.lesson import steps
 from ui.page import header
 
-STEPS = list(L.STEPS)
+STEPS = list(guided.STEPS)
 
 
 def go(step: str) -> None:
@@ -25,7 +25,7 @@ def navigator() -> str:
     step = st.segmented_control(t("lesson.steps"), STEPS, required=True,
                                 key="lesson_step", bind="query-params", format_func=names.get,
                                 width="stretch", help=t("lesson.steps_help")) or STEPS[0]
-    done = len(st.session_state.get(S.DONE, set()) & set(STEPS))
+    done = len(st.session_state.get(steps.DONE, set()) & set(STEPS))
     st.progress(done / len(STEPS), text=t("lesson.progress", done=done, total=len(STEPS)))
     return step
 
@@ -45,7 +45,7 @@ def pager(step: str) -> None:
 
 def finished() -> None:
     """After the last step: how many questions were right, and what is still open."""
-    done = st.session_state.get(S.DONE, set())
+    done = st.session_state.get(steps.DONE, set())
     with st.container(border=True, key="lesson_summary"):
         st.subheader(t("lesson.done_title"))
         st.markdown(t("lesson.done_text", done=len(done & set(STEPS)), total=len(STEPS)))
@@ -56,9 +56,9 @@ def finished() -> None:
 
 header("lesson")
 current_step = navigator()
-st.header(t(f"lesson.{S.TITLES[current_step]}"))
-S.RENDER[current_step]()
+st.header(t(f"lesson.{steps.TITLES[current_step]}"))
+steps.RENDER[current_step]()
 st.divider()
 pager(current_step)
-if current_step == STEPS[-1] and "training" in st.session_state.get(S.DONE, set()):
+if current_step == STEPS[-1] and "training" in st.session_state.get(steps.DONE, set()):
     finished()

@@ -10,11 +10,10 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import images
-from cnnviz import preprocess as P
-from cnnviz.lessons import preprocessing as L
+from cnnviz.lessons import preprocessing as prep_math
 from cnnviz.viz import figures, style
-from cnnviz.viz import preprocessing as V
-from ui import charts, image_input, lazy
+from cnnviz.viz import preprocessing as prep_figs
+from ui import cache, image_input, lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header
@@ -26,43 +25,17 @@ N_SHOWN = 10  # patches shown side by side
 NO_BAR = {"displayModeBar": False}
 
 
-# ---- compute: pure and cached, so a class working on the same sample shares one result ----
-@st.cache_data(max_entries=64, show_spinner=False)
-def cloud_story(n, mean, spreads, shape, corr, angle, seed, method) -> L.Story:
-    X = P.make_gaussian_cloud(n, mean, spreads, angle_deg=angle, seed=seed,
-                              correlation=corr if shape == "corr" else None)
-    return L.story(X, method)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def pixel_story(img: np.ndarray, n: int, seed: int, cols: tuple, method: str):
-    rgb = P.image_pixels(img, n, seed)
-    return rgb, L.story(rgb[:, list(cols)], method), L.story(rgb, method)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def image_views(img: np.ndarray, method: str):
-    stages = L.image_stages(img, method)
-    names = ("original", "centered", "normalized")
-    return stages, {k: L.channel_histograms(stages.stage(k)) for k in names}
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def zca(source: str, gray: np.ndarray | None, eps: float) -> L.ZCAResult:
-    return L.zca_digits(eps) if source == "digits" else L.zca_picture(gray, eps)
-
-
 def small_image() -> np.ndarray:
-    """The shared picture at <= 256 px as (H, W, 3), kept per session (never a shared cache)."""
+    """The shared picture at <= 256 px as (H, W, 3), kept per session (it is personal)."""
     img = image_input.working_image(gray=False)
-    key = (st.session_state.get("image", {}).get("serial"), img.shape)
-    slot = st.session_state.get("_prep_small")
-    if slot is None or slot[0] != key:
+
+    def shrink() -> np.ndarray:
         small = images.resize_to_working(img, IMAGE_SIDE)
         small = np.repeat(small[..., None], 3, axis=2) if small.ndim == 2 else small
-        slot = (key, np.ascontiguousarray(small, dtype=np.float32))
-        st.session_state["_prep_small"] = slot
-    return slot[1]
+        return np.ascontiguousarray(small, dtype=np.float32)
+
+    key = (st.session_state.get("image", {}).get("serial"), img.shape)
+    return cache.session("prep_small", key, shrink, size=1)
 
 
 # ---- small UI helpers ------------------------------------------------------------------------
@@ -77,7 +50,7 @@ def chart(where, fig, key: str) -> None:
 
 
 # ---- 1. the story on point clouds ------------------------------------------------------------
-def story_messages(story: L.Story, labels: tuple[str, str], gray: bool) -> None:
+def story_messages(story: prep_math.Story, labels: tuple[str, str], gray: bool) -> None:
     if story.degenerate:
         st.warning(t("preprocessing.msg_all_equal"), icon="⚠️")
         return
@@ -87,21 +60,21 @@ def story_messages(story: L.Story, labels: tuple[str, str], gray: bool) -> None:
         st.info(t("preprocessing.msg_constant", axis=labels[k]), icon="ℹ️")
 
 
-def story_panels(story: L.Story, labels: tuple[str, str], colors, box: bool) -> None:
+def story_panels(story: prep_math.Story, labels: tuple[str, str], colors, box: bool) -> None:
     pcs = (t("preprocessing.pc", k=1), t("preprocessing.pc", k=2))
     groups = [("original", "centered"), ("normalized", "pca"), ("whitened",)]
-    ranges = V.story_ranges(story.points, story.covs, story.means, groups)
-    for col, name in zip(st.columns(len(L.STAGES)), L.STAGES, strict=True):
+    ranges = prep_figs.story_ranges(story.points, story.covs, story.means, groups)
+    for col, name in zip(st.columns(len(prep_math.STAGES)), prep_math.STAGES, strict=True):
         xr, yr = ranges[name]
-        chart(col, charts.figure(
-            V.stage_scatter,
+        chart(col, cache.figure(
+            prep_figs.stage_scatter,
             story.points[name], story.covs[name], story.means[name],
             title=t(f"preprocessing.stage_{name}"), colors=colors,
             axis_labels=pcs if name in ("pca", "whitened") else labels, x_range=xr, y_range=yr,
             box=box and name == "normalized", hover_point=t("preprocessing.point")),
             f"prep_plot_{name}")
-        col.latex(V.cov_latex(story.covs[name], name=False))
-        mx, my = (V.fmt_mean(v) for v in story.means[name])
+        col.latex(prep_figs.cov_latex(story.covs[name], name=False))
+        mx, my = (prep_figs.fmt_mean(v) for v in story.means[name])
         col.caption(t("preprocessing.mean_caption", mx=mx, my=my))
 
 
@@ -113,21 +86,21 @@ def story_section() -> None:
     story = rgb = None
     with guard():
         if s["source"] == "image":
-            rgb, story, story3 = pixel_story(small_image(), s["pixels"], s["seed"],
-                                             PAIRS[s["pair"]], s["norm"])
+            rgb, story, story3 = cache.shared(prep_math.pixel_story, small_image(), s["pixels"],
+                                              s["seed"], PAIRS[s["pair"]], s["norm"])
             labels = tuple(t(f"preprocessing.ch_{c}") for c in s["pair"])
-            colors = V.rgb_strings(rgb)
+            colors = prep_figs.rgb_strings(rgb)
             gray = bool(np.ptp(rgb, axis=1).max() < 1e-6)  # R = G = B in every pixel
         else:
-            story = cloud_story(s["n"], (s["mean_x"], s["mean_y"]),
-                                (s["spread_1"], s["spread_2"]), s["shape"], s.get("corr", 0.0),
-                                s.get("angle", 0), s["seed"], s["norm"])
+            story = cache.shared(prep_math.cloud_story, s["n"], (s["mean_x"], s["mean_y"]),
+                                 (s["spread_1"], s["spread_2"]), s["shape"], s.get("corr", 0.0),
+                                 s.get("angle", 0), s["seed"], s["norm"])
             labels, gray = ("x", "y"), False
-            colors = V.angle_colors(story.points["original"])
+            colors = prep_figs.angle_colors(story.points["original"])
         story_messages(story, labels, gray)
         story_panels(story, labels, colors, s["norm"] == "minmax")
         st.caption(t("preprocessing.story_readout", share=f"{story.explained_ratio[0]:.0%}",
-                     eps=style.fmt(L.STORY_EPS)))
+                     eps=style.fmt(prep_math.STORY_EPS)))
     explain("why_pca")
     if rgb is not None:
         with guard():
@@ -136,23 +109,24 @@ def story_section() -> None:
         descent_section(story)
 
 
-def rgb3d_section(rgb: np.ndarray, story3: L.Story) -> None:
+def rgb3d_section(rgb: np.ndarray, story3: prep_math.Story) -> None:
     st.subheader(t("preprocessing.rgb3d_title"))
-    stage = choice(st, "rgb3d_stage", list(L.STAGES), key="prep_stage3d", fmt="stage")
+    stage = choice(st, "rgb3d_stage", list(prep_math.STAGES), key="prep_stage3d", fmt="stage")
     pts = story3.points[stage]
     names = [t(f"preprocessing.ch_{c}") for c in "RGB"]
     if stage in ("pca", "whitened"):
         names = [t("preprocessing.pc", k=k) for k in (1, 2, 3)]
     left, right = st.columns([2, 1])
-    chart(left, charts.figure(V.cloud_3d, pts, V.rgb_strings(rgb), L.axes_segments(pts),
+    chart(left, cache.figure(prep_figs.cloud_3d, pts, prep_figs.rgb_strings(rgb),
+                             prep_math.axes_segments(pts),
                               title=t(f"preprocessing.stage_{stage}"), axis_labels=tuple(names),
                               hover_point=t("preprocessing.point"), cube=stage == "original"),
           "prep_rgb3d")
-    right.latex(V.cov_latex(story3.covs[stage]))
+    right.latex(prep_figs.cov_latex(story3.covs[stage]))
     right.caption(t("preprocessing.rgb3d_note", n=len(rgb)))
 
 
-def descent_section(story: L.Story) -> None:
+def descent_section(story: prep_math.Story) -> None:
     st.subheader(t("preprocessing.descent_title"))
     st.markdown(t("preprocessing.descent_intro"))
     if lazy.shown("prep_descent_open"):
@@ -161,18 +135,18 @@ def descent_section(story: L.Story) -> None:
     explain("why_centering")
 
 
-def descent_part(story: L.Story) -> None:
-    paths = {k: L.descent(story.points[k]) for k in ("original", "normalized", "whitened")}
+def descent_part(story: prep_math.Story) -> None:
+    paths = {k: prep_math.descent(story.points[k]) for k in ("original", "normalized", "whitened")}
 
-    def cond(d: L.DescentPath) -> str:
+    def cond(d: prep_math.DescentPath) -> str:
         return "∞" if not np.isfinite(d.condition) else style.fmt(d.condition)
 
-    def steps(d: L.DescentPath) -> str:
+    def steps(d: prep_math.DescentPath) -> str:
         return t("preprocessing.descent_never") if d.steps_to_tol is None else str(d.steps_to_tol)
 
     panels = [(d, t("preprocessing.descent_panel", name=t(f"preprocessing.stage_{k}"),
                      k=cond(d))) for k, d in paths.items()]
-    chart(st, charts.figure(V.descent_figure, panels, axis_labels=("w₁", "w₂"),
+    chart(st, cache.figure(prep_figs.descent_figure, panels, axis_labels=("w₁", "w₂"),
                             start_label=t("preprocessing.descent_start"),
                             best_label=t("preprocessing.descent_best"),
                             step_label=t("preprocessing.descent_step")), "prep_descent")
@@ -192,13 +166,13 @@ def image_section() -> None:
 def image_part() -> None:
     norm = choice(st, "norm", ["minmax", "std"], key="prep_img_norm")
     with guard():
-        stages, hists = image_views(small_image(), norm)
+        stages, hists = cache.shared(prep_math.image_views, small_image(), norm)
         if stages.ranges["centered"] == (0.0, 0.0):
             st.warning(t("preprocessing.msg_flat_image"), icon="⚠️")
         for col, name in zip(st.columns(3), hists, strict=True):
             arr = stages.stage(name)
-            shown = arr if name == "original" else L.display_signed(arr)
-            chart(col, charts.figure(figures.image_figure, shown,
+            shown = arr if name == "original" else prep_math.display_signed(arr)
+            chart(col, cache.figure(figures.image_figure, shown,
                                      title=t(f"preprocessing.img_{name}"), height=280),
                   f"prep_img_{name}")
             lo, hi = stages.ranges[name]
@@ -206,7 +180,7 @@ def image_part() -> None:
         m = [style.fmt(v) for v in stages.mean]
         st.caption(t("preprocessing.img_means", r=m[0], g=m[1], b=m[2],
                      norm=t(f"preprocessing.norm_{norm}")))
-        chart(st, charts.figure(V.histograms_figure,
+        chart(st, cache.figure(prep_figs.histograms_figure,
                                 [(*hists[k], t(f"preprocessing.img_{k}")) for k in hists],
                                 ["R", "G", "B"], x_label=t("common.value"),
                                 y_label=t("preprocessing.hist_share")), "prep_hists")
@@ -229,23 +203,23 @@ def zca_part() -> None:
                            key="prep_eps", bind="query-params", help=t("preprocessing.eps_help"))
     with guard():
         gray = images.to_gray(small_image()) if source == "picture" else None
-        z = zca(source, gray, float(eps))
+        z = cache.shared(prep_math.zca, source, gray, float(eps))
         if z.no_variance:
             st.warning(t("preprocessing.msg_zca_flat"), icon="⚠️")
         idx = np.linspace(0, len(z.patches) - 1, N_SHOWN).astype(int)
-        chart(st, charts.figure(V.patches_figure, z.patches[idx], z.whitened[idx],
+        chart(st, cache.figure(prep_figs.patches_figure, z.patches[idx], z.whitened[idx],
                                 titles=(t("preprocessing.zca_raw"),
                                         t("preprocessing.zca_white")),
                                 hover_label=t("common.value")), "prep_patches")
         st.caption(t("preprocessing.zca_range", lo=style.fmt(z.whitened.min()),
                      hi=style.fmt(z.whitened.max())))
         left, right = st.columns([2, 3])
-        chart(left, charts.figure(V.filter_figure, z.filter,
+        chart(left, cache.figure(prep_figs.filter_figure, z.filter,
                                   title=t("preprocessing.zca_filter"),
                                   hover_label=t("common.value")), "prep_filter")
         if z.picture is not None:
             lim = float(np.percentile(np.abs(z.picture), 99.5)) or None
-            chart(right, charts.figure(figures.map_figure, z.picture,
+            chart(right, cache.figure(figures.map_figure, z.picture,
                                        title=t("preprocessing.zca_picture"), signed=True,
                                        limit=lim, height=400, hover_label=t("common.value")),
                   "prep_zca_picture")
@@ -253,11 +227,11 @@ def zca_part() -> None:
             spectrum(z, right if z.picture is None else st)
 
 
-def spectrum(z: L.ZCAResult, where) -> None:
+def spectrum(z: prep_math.ZCAResult, where) -> None:
     live = z.gain > 0
     eps = style.fmt(z.eps)
-    chart(where, charts.figure(
-        V.spectrum_figure,
+    chart(where, cache.figure(
+        prep_figs.spectrum_figure,
         z.eigenvalues, z.gain, z.eps, title=t("preprocessing.spec_title"),
         x_label=t("preprocessing.spec_x"), var_label=t("preprocessing.spec_var"),
         gain_label=t("preprocessing.spec_gain"), eps_label=f"ε = {eps}"), "prep_spectrum")

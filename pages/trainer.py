@@ -90,15 +90,11 @@ with st.container(key="tr_sec_inspect"):
         run = pick_run()
         model = model_for(run) if run is not None else None
     if model is not None:
-        st.subheader(t("trainer.sec_kernels"))
-        with guard():
-            kernels_section(run, model)
-        st.subheader(t("trainer.sec_example"))
-        with guard():
-            example_section(run, model)
-        st.subheader(t("trainer.sec_errors"))
-        with guard():
-            errors_section(run, model)
+        for title, part in (("sec_kernels", kernels_section), ("sec_example", example_section),
+                            ("sec_errors", errors_section)):
+            st.subheader(t(f"trainer.{title}"))
+            with guard():
+                part(run, model)
         why("trainer.why_inspect")
 
 if model is not None:

@@ -88,6 +88,23 @@ def run_page(page: str | None = None, lang: str = "en", *, timeout: float = 90, 
     return at
 
 
+def open_page(page: str, lang: str = "en", state: dict | None = None, *, timeout: float = 90,
+              opened: bool = True):
+    """Like :func:`run_page`, but switching to ``page`` before the first run (the home page never
+    runs), and checked to run without an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.session_state["lang"] = lang
+    for key in lazy_parts() if opened else ():
+        at.session_state[key] = True
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.switch_page(page).run()
+    assert errors_of(at) == []
+    return at
+
+
 def errors_of(at) -> list[str]:
     """Exception texts shown on the page (empty when the run was clean)."""
     return [str(e.value) + "\n" + "\n".join(e.stack_trace or []) for e in at.exception]

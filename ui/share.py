@@ -27,8 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import streamlit as st
 
-from cnnviz.classroom import links as C
-from cnnviz.classroom import presets as P
+from cnnviz.classroom import links, presets
 from ui import lazy
 from ui.lang import current, t
 
@@ -61,7 +60,7 @@ def begin(page: str) -> None:
         state[BAD] = []
         preset_id = st.query_params.get("preset")
         if preset_id is not None:
-            preset = P.find(page, preset_id)
+            preset = presets.find(page, preset_id)
             if preset is None:
                 state[BAD].append(f"preset={preset_id}")
             else:
@@ -150,16 +149,16 @@ def _url_form(key: str) -> str | list[str] | None:
 def unusable(start: dict[str, list[str]], page: str) -> list[str]:
     """Keys of the first link whose value the page did not take (invalid, out of range, not a
     setting of this page). Grids are judged by their hooks; ``lang`` by ui.lang."""
-    grids = P.GRID_PARAMS.get(page, ())
+    grids = presets.GRID_PARAMS.get(page, ())
     bad = []
     for key, values in start.items():
         if key in ("lang", "preset", "embed", "embed_options") or key in grids:
             continue  # ui.lang / begin / Streamlit itself / the grid hooks judge these
         if key in ("only", "hide"):
-            bad += C.parse_keys(values)[1]
+            bad += links.parse_keys(values)[1]
             continue
         shown = _url_form(key)
-        if shown is None or not C.same_value(values, shown):
+        if shown is None or not links.same_value(values, shown):
             bad.append(key)
     return bad
 
@@ -203,7 +202,7 @@ def incoming_grid(name: str, decode: Callable[[str], np.ndarray]) -> np.ndarray 
         return None
     try:
         return decode(text)
-    except C.CodecError:
+    except links.CodecError:
         state.setdefault(BAD, []).append(name)
         _drop_param(name)
         if state.get(CHECKED):  # after the first run's notice: say it now
@@ -215,7 +214,7 @@ def grid_base(name: str, slot: str, default: np.ndarray, **limits: Any) -> np.nd
     """The values a data editor should start from: a grid from the link (kept for the rest of
     the session under ``slot``, e.g. the example it was made on), else ``default``."""
     store = st.session_state.setdefault(BASES, {}).setdefault(name, {})
-    arr = incoming_grid(name, lambda text: C.decode_grid(text, **limits))
+    arr = incoming_grid(name, lambda text: links.decode_grid(text, **limits))
     if arr is not None:
         store[slot] = arr
     return store.get(slot, default)
@@ -228,7 +227,7 @@ def grid_to_link(name: str, values: Any, default: Any) -> np.ndarray:
     if arr.shape == np.shape(default) and np.allclose(arr, default, equal_nan=True):
         _drop_param(name)
     elif np.all(np.isfinite(arr)):
-        text = C.encode_stack(arr) if arr.ndim == 3 else C.encode_grid(arr)
+        text = links.encode_stack(arr) if arr.ndim == 3 else links.encode_grid(arr)
         if st.query_params.get(name) != text:
             st.query_params[name] = text
     return arr
@@ -258,14 +257,14 @@ def _apply(preset: dict[str, Any], *, from_link: bool = False) -> None:
 
 
 def _on_preset(page: str, preset_id: str) -> None:
-    preset = P.find(page, preset_id)
+    preset = presets.find(page, preset_id)
     if preset is not None:
         _apply(preset)
 
 
 def _hidden_keys() -> tuple[list[str], list[str]]:
-    only = C.parse_keys(st.query_params.get_all("only"))[0]
-    hide = C.parse_keys(st.query_params.get_all("hide"))[0]
+    only = links.parse_keys(st.query_params.get_all("only"))[0]
+    hide = links.parse_keys(st.query_params.get_all("hide"))[0]
     return only, hide
 
 
@@ -274,7 +273,7 @@ def hiding_css(only: list[str], hide: list[str]) -> str:
     (keys are checked by links.KEY_RE first). Hidden widgets still run, so their values
     (from the link) still apply."""
     rules = []
-    grids = {g for gs in P.GRID_PARAMS.values() for g in gs}
+    grids = {g for gs in presets.GRID_PARAMS.values() for g in gs}
     if only:
         kinds = ", ".join(f":has([data-testid={k}])" for k in CONTROL_TESTIDS)
         # a grid's editor key carries a suffix (conv_kernel_v3, pool_grid_turn): match a prefix
@@ -312,7 +311,7 @@ def current_link() -> str:
     params = _query()
     params.pop("preset", None)
     params["lang"] = [current()]
-    return C.build_url(base, params)
+    return links.build_url(base, params)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -360,14 +359,15 @@ def _box(page: str) -> None:
     else:
         st.caption(t("share.network_note"))
     st.image(qr_png(other or url), caption=t("share.qr_caption"), width=240)
-    presets = P.for_page(page)
-    if presets:
+    page_presets = presets.for_page(page)
+    if page_presets:
         st.markdown(f"**{t('share.preset_links')}**")
         base = _base()
         lang = current()
         st.markdown("\n".join(
-            f"- [{p[f'title_{lang}']}]({C.build_url(base, {'preset': p['id'], 'lang': lang})})"
-            for p in presets))
+            f"- [{t(presets.title_key(page, p['id']))}]"
+            f"({links.build_url(base, {'preset': p['id'], 'lang': lang})})"
+            for p in page_presets))
     st.caption(t("share.hide_hint"))
 
 
@@ -376,13 +376,13 @@ def sidebar(page: str) -> Any:
     "show all controls"."""
     box = st.popover(t("share.button"), icon=":material/share:", key="share_open",
                      on_change="rerun", width="stretch", help=t("share.button_help"))
-    presets = P.for_page(page)
-    if presets:
+    page_presets = presets.for_page(page)
+    if page_presets:
         st.caption(t("share.presets"))
-        for p in presets:
-            st.button(p[f"title_{current()}"], key=f"share_preset_{p['id']}", on_click=_on_preset,
-                      args=(page, p["id"]), icon=":material/school:", width="stretch", wrap=True,
-                      help=t("share.presets_help"))
+        for p in page_presets:
+            st.button(t(presets.title_key(page, p["id"])), key=f"share_preset_{p['id']}",
+                      on_click=_on_preset, args=(page, p["id"]), icon=":material/school:",
+                      width="stretch", wrap=True, help=t("share.presets_help"))
     only, hide = _hidden_keys()
     if only or hide:
         st.caption(t("share.hidden_note"))

@@ -6,14 +6,16 @@ a projected page should show (``only``: widget keys; a grid named in :data:`GRID
 too). ``?preset=<id>`` in a page's link applies it when the link is opened; ``?only=`` and
 ``?hide=`` (comma-separated keys) hide controls on any link.
 
-Page ids are the page's URL path, ``home`` for the start page.
+Page ids are the page's URL path, ``home`` for the start page. A preset's title is in the
+catalogue (``cnnviz/locales/<lang>/presets.json``) under :func:`title_key`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["GRID_PARAMS", "PAGES", "PRESETS", "SPECIAL_PARAMS", "find", "page_id", "for_page"]
+__all__ = ["GRID_PARAMS", "PAGES", "PRESETS", "SPECIAL_PARAMS", "find", "for_page", "page_id",
+           "title_key"]
 
 #: Link parameters that are not widget values.
 SPECIAL_PARAMS = ("lang", "preset", "only", "hide")
@@ -31,88 +33,75 @@ _ARTICLE_KERNEL = "1,0,1;0,1,0;1,0,1"
 
 PRESETS: dict[str, list[dict[str, Any]]] = {
     "home": [
-        {"id": "photo_fc", "title_en": "A 224×224 photo into a fully connected layer",
-         "title_zh": "把 224×224 的照片接入全连接层",
+        {"id": "photo_fc",
          "params": {"home_w": 224, "home_h": 224, "home_c": 3, "home_units": 1000,
                     "home_k": 64, "home_f": 3},
          "only": ["home_w", "home_h", "home_units"]},
-        {"id": "shared_noise", "title_en": "One shared kernel finds every copy, even in noise",
-         "title_zh": "一个共享的卷积核在噪声中也能找到每个图案",
+        {"id": "shared_noise",
          "params": {"home_pattern": "turn", "home_copies": 5, "home_noise": 0.3},
          "only": ["home_copies", "home_noise"]},
     ],
     "preprocessing": [
-        {"id": "whitening_noise", "title_en": "Why whitening amplifies noise",
-         "title_zh": "为什么白化会放大噪声",
+        {"id": "whitening_noise",
          "params": {"prep_zca_source": "picture", "prep_eps": 1e-06},
          "only": ["prep_eps"]},
-        {"id": "correlated", "title_en": "Correlated features: PCA finds the line",
-         "title_zh": "相关的特征：PCA 找到那条直线",
+        {"id": "correlated",
          "params": {"prep_source": "cloud", "prep_shape": "corr", "prep_corr": 0.95,
                     "prep_spread_1": 1.5, "prep_spread_2": 1.5, "prep_norm": "std"},
          "only": ["prep_corr", "prep_norm"]},
-        {"id": "far_from_zero", "title_en": "Data far from zero: centring speeds up learning",
-         "title_zh": "远离零点的数据：去均值让学习更快",
+        {"id": "far_from_zero",
          "params": {"prep_source": "cloud", "prep_mean_x": 5.0, "prep_mean_y": 5.0},
          "only": ["prep_mean_x", "prep_mean_y"]},
     ],
     "convolution": [
-        {"id": "article_5x5", "title_en": "The article's 5×5 example",
-         "title_zh": "文章中的 5×5 例子",
+        {"id": "article_5x5",
          "params": {"conv_example": "article", "conv_stride": 1, "conv_padding": 0,
                     "conv_dilation": 1, "conv_grid": _ARTICLE_5X5,
                     "conv_kernel": _ARTICLE_KERNEL},
          "only": ["conv_stride", "conv_padding"]},
-        {"id": "stride2", "title_en": "Stride 2 drops pixels", "title_zh": "步长为 2 会跳过像素",
+        {"id": "stride2",
          "params": {"conv_example": "article", "conv_stride": 2, "conv_padding": 0,
                     "conv_dilation": 1, "conv_grid": _ARTICLE_5X5,
                     "conv_kernel": _ARTICLE_KERNEL},
          "only": ["conv_stride"]},
-        {"id": "padding_same", "title_en": "Padding keeps the size",
-         "title_zh": "填充让尺寸保持不变",
+        {"id": "padding_same",
          "params": {"conv_example": "article", "conv_stride": 1, "conv_padding": 1,
                     "conv_dilation": 1, "conv_grid": _ARTICLE_5X5,
                     "conv_kernel": _ARTICLE_KERNEL},
          "only": ["conv_padding"]},
     ],
     "activation": [
-        {"id": "sigmoid_saturates", "title_en": "Sigmoid saturates", "title_zh": "Sigmoid 会饱和",
+        {"id": "sigmoid_saturates",
          "params": {"act_fns": ["sigmoid", "relu"], "act_sat": "sigmoid",
                     "act_xrange": (-10.0, 10.0), "act_deriv": True},
          "only": ["act_sat", "act_xrange", "act_eps"]},
-        {"id": "vanishing", "title_en": "Gradients vanish through 30 sigmoid layers",
-         "title_zh": "穿过 30 层 sigmoid 后梯度消失",
+        {"id": "vanishing",
          "params": {"act_deep_fns": ["sigmoid", "relu"], "act_chain_n": 30},
          "only": ["act_chain_n", "act_chain_z"]},
-        {"id": "relu_zeros", "title_en": "ReLU turns negatives into 0",
-         "title_zh": "ReLU 把负数变成 0",
+        {"id": "relu_zeros",
          "params": {"act_map_fn": "relu", "act_kernel": "sobel_x", "act_bias": 0.0},
          "only": ["act_map_fn", "act_bias"]},
     ],
     "pooling": [
-        {"id": "turn_keeps_3", "title_en": "横折 keeps its 3", "title_zh": "横折的 3 被保留下来",
+        {"id": "turn_keeps_3",
          "params": {"pool_example": "turn", "pool_window": 3, "pool_stride": 1,
                     "pool_padding": 0},
          "only": ["pool_window", "pool_stride"]},
-        {"id": "article_2x2", "title_en": "2×2 windows, stride 2: a quarter of the cells",
-         "title_zh": "2×2 窗口、步长 2：只剩四分之一",
+        {"id": "article_2x2",
          "params": {"pool_example": "article", "pool_window": 2, "pool_stride": 2,
                     "pool_padding": 0},
          "only": ["pool_window", "pool_stride"]},
-        {"id": "shift_tolerance", "title_en": "Max pooling tolerates small shifts",
-         "title_zh": "最大池化容忍小的平移",
+        {"id": "shift_tolerance",
          "params": {"pool_shift": 2, "pool_fm_mode": "max", "pool_fm_window": 4,
                     "pool_fm_stride": 4},
          "only": ["pool_shift", "pool_fm_window"]},
     ],
     "trainer": [
-        {"id": "sigmoid_vs_relu", "title_en": "Sigmoid vs ReLU in 3 epochs",
-         "title_zh": "3 轮训练：Sigmoid 对比 ReLU",
+        {"id": "sigmoid_vs_relu",
          "params": {"tr_data": "shapes", "tr_epochs": 3, "tr_cmp_acts": ["relu", "sigmoid"],
                     "tr_opt": "momentum", "tr_lr": 0.05},
          "only": ["tr_cmp_acts", "tr_epochs"]},
-        {"id": "lr_too_big", "title_en": "A learning rate that is too big",
-         "title_zh": "学习率过大会怎样",
+        {"id": "lr_too_big",
          "params": {"tr_opt": "sgd", "tr_lr": 5.0, "tr_epochs": 3},
          "only": ["tr_lr", "tr_epochs"]},
     ],
@@ -135,3 +124,8 @@ def for_page(page: str) -> list[dict[str, Any]]:
 def find(page: str, preset_id: Any) -> dict[str, Any] | None:
     """The preset ``preset_id`` of ``page``, or None."""
     return next((p for p in for_page(page) if p["id"] == preset_id), None)
+
+
+def title_key(page: str, preset_id: str) -> str:
+    """The catalogue key of a preset's title, e.g. ``presets.pooling_turn_keeps_3``."""
+    return f"presets.{page}_{preset_id}"

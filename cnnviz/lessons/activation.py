@@ -80,17 +80,8 @@ def forward_and_derivative(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``f(x)`` and ``f'(x)``, both from the engine: forward, then backward with ``dout = 1``.
 
-    Parameters
-    ----------
-    x : ndarray, any shape
-    name : str
-        One of :data:`NAMES`.
-    alpha : float
-        Leaky ReLU's negative slope (ignored by the others).
-
-    Returns
-    -------
-    f, df : ndarray, shaped like x
+    ``x`` any shape, ``name`` one of :data:`NAMES`, ``alpha`` leaky ReLU's negative slope
+    (ignored by the others); ``f`` and ``df`` are shaped like ``x``.
     """
     _check_name(name)
     out, cache = F.activation_forward(x, name, negative_slope=alpha)

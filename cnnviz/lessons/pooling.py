@@ -84,28 +84,29 @@ def in_range(value: object, lo: int, hi: int) -> bool:
         return False
 
 
+#: The engine's ShapeError codes, named as this lesson's sentences (``pooling.err_<code>``).
+ENGINE_CODES = {"size": "map", "kernel": "window", "stride": "stride", "padding": "padding",
+                "pool_padding": "padding_half", "too_big": "too_big"}
+
+
 def check_geometry(h: int, w: int, window: int, stride: int, padding: int) -> tuple | None:
     """Why a pooling setting cannot work, as ``(code, params)``, or None when it is fine.
 
-    Codes: ``"map"`` (empty map), ``"window"`` (window < 1), ``"stride"`` (stride < 1),
-    ``"padding"`` (negative), ``"padding_half"`` (padding more than half the window: a window
-    could then see nothing but padding), ``"too_big"`` (window larger than the padded map).
+    The engine decides (:func:`cnnviz.functional.pool2d_output_shape`, the rules
+    :func:`~cnnviz.functional.pool2d_forward` applies); this maps its code to the lesson's:
+    ``"map"`` (empty map), ``"window"`` (window < 1), ``"stride"`` (stride < 1), ``"padding"``
+    (negative), ``"padding_half"`` (more than half the window: a window could see nothing but
+    padding), ``"too_big"`` (window larger than the padded map). ``params`` fill the sentence.
     """
-    params = {"h": int(h), "w": int(w), "window": int(window), "stride": int(stride),
-              "padding": int(padding), "padded_h": int(h) + 2 * int(padding),
-              "padded_w": int(w) + 2 * int(padding)}
-    if h < 1 or w < 1:
-        return "map", params
-    if window < 1:
-        return "window", params
-    if stride < 1:
-        return "stride", params
-    if padding < 0:
-        return "padding", params
-    if 2 * padding > window:
-        return "padding_half", params
-    if window > min(h, w) + 2 * padding:
-        return "too_big", params
+    try:
+        F.pool2d_output_shape((h, w), window, stride, padding)
+    except F.ShapeError as exc:
+        if exc.code not in ENGINE_CODES:
+            raise  # not a setting this lesson offers: the engine's own sentence (ui.errors)
+        params = {"h": int(h), "w": int(w), "window": int(window), "stride": int(stride),
+                  "padding": int(padding), "padded_h": int(h) + 2 * int(padding),
+                  "padded_w": int(w) + 2 * int(padding)}
+        return ENGINE_CODES[exc.code], params
     return None
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import fftconvolve
 
-from cnnviz import preprocess as P
+from cnnviz import preprocess
 
 __all__ = [
     "STAGES",
@@ -35,11 +35,15 @@ __all__ = [
     "ZCAResult",
     "axes_segments",
     "channel_histograms",
+    "cloud_story",
     "descent",
     "display_signed",
     "image_stages",
+    "image_views",
     "loss_grid",
+    "pixel_story",
     "story",
+    "zca",
     "zca_digits",
     "zca_picture",
 ]
@@ -117,10 +121,10 @@ def story(X: np.ndarray, method: str = "minmax", eps: float = STORY_EPS) -> Stor
         Added to the eigenvalues before whitening.
     """
     original = np.asarray(X, dtype=np.float64)
-    centered, _ = P.center(original)
-    nrm = P.normalize(centered, method)
-    pc = P.pca(nrm.x)
-    whitened, _ = P.whiten(nrm.x, "pca", eps)
+    centered, _ = preprocess.center(original)
+    nrm = preprocess.normalize(centered, method)
+    pc = preprocess.pca(nrm.x)
+    whitened, _ = preprocess.whiten(nrm.x, "pca", eps)
     points = {
         "original": original, "centered": centered, "normalized": nrm.x,
         "pca": pc.rotated, "whitened": whitened,
@@ -128,7 +132,7 @@ def story(X: np.ndarray, method: str = "minmax", eps: float = STORY_EPS) -> Stor
     rank = int(_live(pc.explained_variance, pc.degenerate).sum())
     return Story(
         points=points,
-        covs={k: P.covariance(v) for k, v in points.items()},
+        covs={k: preprocess.covariance(v) for k, v in points.items()},
         means={k: v.mean(axis=0) for k, v in points.items()},
         components=pc.components,
         explained_ratio=pc.explained_ratio,
@@ -143,9 +147,26 @@ def axes_segments(X: np.ndarray, n_std: float = 2.0) -> np.ndarray:
     Axis k runs from ``mean - n_std*sigma_k*u_k`` to ``mean + n_std*sigma_k*u_k`` (any D; for
     D = 2 the same as :func:`cnnviz.preprocess.principal_axes` of the covariance).
     """
-    pc = P.pca(X)
+    pc = preprocess.pca(X)
     half = n_std * np.sqrt(pc.explained_variance)[:, None] * pc.components
     return np.stack([pc.mean - half, pc.mean + half], axis=1)
+
+
+def cloud_story(n: int, mean: tuple, spreads: tuple, shape: str, corr: float, angle: float,
+                seed: int, method: str) -> Story:
+    """The story of a Gaussian cloud of ``n`` points: ``shape`` ``"corr"`` draws it with
+    correlation ``corr``, otherwise with ``spreads`` rotated by ``angle`` degrees."""
+    X = preprocess.make_gaussian_cloud(n, mean, spreads, angle_deg=angle, seed=seed,
+                                       correlation=corr if shape == "corr" else None)
+    return story(X, method)
+
+
+def pixel_story(img: np.ndarray, n: int, seed: int, cols: tuple, method: str
+                ) -> tuple[np.ndarray, Story, Story]:
+    """``n`` pixels of a picture ``(H, W, 3)`` as RGB points, the story of the two channels
+    ``cols``, and the story of all three."""
+    rgb = preprocess.image_pixels(img, n, seed)
+    return rgb, story(rgb[:, list(cols)], method), story(rgb, method)
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,8 +213,8 @@ def image_stages(img: np.ndarray, method: str = "minmax") -> ImageStages:
         raise ValueError(f"expected an (H, W) or (H, W, C) image, got shape {np.shape(img)}")
     h, w, c = a.shape
     flat = a.reshape(-1, c)
-    centered, mean = P.center(flat)
-    nrm = P.normalize(centered, method)
+    centered, mean = preprocess.center(flat)
+    nrm = preprocess.normalize(centered, method)
     stages = {"original": a, "centered": centered.reshape(h, w, c),
               "normalized": nrm.x.reshape(h, w, c)}
     ranges = {k: (float(v.min()), float(v.max())) for k, v in stages.items()}
@@ -236,6 +257,13 @@ def channel_histograms(img: np.ndarray, bins: int = 48) -> tuple[np.ndarray, np.
     idx = np.clip(((flat - lo) / (hi - lo) * bins).astype(np.int64), 0, bins - 1)
     counts = np.stack([np.bincount(idx[:, k], minlength=bins) for k in range(flat.shape[1])])
     return (edges[:-1] + edges[1:]) / 2, counts / max(1, flat.shape[0])
+
+
+def image_views(img: np.ndarray, method: str) -> tuple[ImageStages, dict]:
+    """The picture's stages and the channel histograms of the first three."""
+    stages = image_stages(img, method)
+    names = ("original", "centered", "normalized")
+    return stages, {k: channel_histograms(stages.stage(k)) for k in names}
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,8 +312,8 @@ class ZCAResult:
 def _zca(patches: np.ndarray, eps: float) -> ZCAResult:
     n, s, _ = patches.shape
     flat = patches.reshape(n, s * s)
-    xw, W = P.whiten(flat, "zca", eps)
-    pc = P.pca(flat)
+    xw, W = preprocess.whiten(flat, "zca", eps)
+    pc = preprocess.pca(flat)
     vals = pc.explained_variance
     live = _live(vals, pc.degenerate)
     gain = np.where(live, 1.0 / np.sqrt(np.where(live, vals, 1.0) + eps), 0.0)
@@ -310,7 +338,7 @@ def zca_picture(
     a = np.asarray(gray, dtype=np.float64)
     if a.ndim == 3:
         a = a.mean(axis=2)
-    patches = P.extract_patches(a, size, n, seed)
+    patches = preprocess.extract_patches(a, size, n, seed)
     res = _zca(patches, eps)
     # whitened centre pixel of the patch at (r, c) = filter . (patch - mean_patch); the filter is
     # applied at every position at once as a correlation (fftconvolve with the flipped kernel)
@@ -326,6 +354,11 @@ def zca_digits(eps: float = 1e-2) -> ZCAResult:
     ds = datasets.load("digits", seed=0)
     x = np.concatenate([ds.x_train, ds.x_test])[:, 0].astype(np.float64)
     return _zca(x, eps)
+
+
+def zca(source: str, gray: np.ndarray | None, eps: float) -> ZCAResult:
+    """ZCA of the 8x8 digits (``source == "digits"``) or of patches of the ``gray`` picture."""
+    return zca_digits(eps) if source == "digits" else zca_picture(gray, eps)
 
 
 # --------------------------------------------------------------------------------------------

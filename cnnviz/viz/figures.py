@@ -343,3 +343,15 @@ def maps_row_figure(
     layout["annotations"] = notes
     layout["margin"] = {**layout["margin"], "t": 40}
     return from_parts(data, layout)
+
+
+def counts_figure(labels: Sequence[str], values: Sequence[int], *, axis_title: str,
+                  title: str, height: int = 360) -> go.Figure:
+    """Bars of whole-number counts on a log axis (parameter counts that differ 1000-fold), each
+    bar labelled with its count ("307,300")."""
+    fig = go.Figure(go.Bar(x=list(labels), y=list(values), text=[f"{v:,}" for v in values],
+                           textposition="outside",
+                           marker_color=[style.SERIES[1], style.SERIES[0]][: len(values)],
+                           hovertemplate="%{x}: %{y:,}<extra></extra>"))
+    fig.update_yaxes(type="log", title=axis_title)
+    return base_layout(fig, title, height=height)

@@ -114,8 +114,8 @@ def step_frames(seq: Mapping[str, Any], mode: str, step_label: str) -> list[dict
 def step_spec(seq: Mapping[str, Any], mode: str, labels: Mapping[str, str], *,
               cell_px: int = 48) -> dict:
     """The step-through of one pooling mode: padded input grid (left) and output grid (right),
-    as a plain figure dict with one animation frame per output cell (wrap it with
-    :class:`Prebuilt` to draw it).
+    as a plain figure dict with one animation frame per output cell (``ui.cache.figure`` draws
+    it without a second validation of every frame).
 
     labels: ``title``, ``input``, ``output``, ``step`` (template, see :func:`step_frames`),
     ``play``, ``pause``, ``value`` (hover label), ``padding`` (hover label of padding cells).
@@ -208,22 +208,6 @@ def step_spec(seq: Mapping[str, Any], mode: str, labels: Mapping[str, str], *,
     # built above; tests validate the whole spec with go.Figure.
     frames = [{"name": str(k), "layout": {"shapes": s["shapes"]}} for k, s in enumerate(steps)]
     return fig.to_dict() | {"frames": frames}
-
-
-class Prebuilt(go.Figure):
-    """A figure whose dict is already built (and cached): ``st.plotly_chart`` takes a Figure's
-    ``to_dict()`` as it is, so drawing it costs no second validation of every frame."""
-
-    def __init__(self, spec: dict) -> None:
-        # no super().__init__(): an empty Figure copies Plotly's whole template (~0.3 ms, 13
-        # charts per rerun on a shared server); this object is only ever drawn, never edited
-        self._spec = spec
-
-    def to_dict(self) -> dict:
-        return self._spec
-
-    def to_plotly_json(self) -> dict:
-        return self._spec
 
 
 def small_grid(values: np.ndarray, title: str, marks: Sequence = (), *, limit: float,

@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from cnnviz import preprocess as P
+from cnnviz import preprocess
 from cnnviz.lessons.preprocessing import DescentPath, loss_grid
 from cnnviz.viz import style
 from cnnviz.viz.figures import base_layout, from_parts
@@ -170,7 +170,7 @@ def fmt_mean(v: float) -> str:
 
 def ellipse_points(cov: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """The 2-sigma ellipse outline ``(101, 2)``, by :func:`cnnviz.preprocess.covariance_ellipse`."""
-    xs, ys = P.covariance_ellipse(cov, 2.0, 100, center=tuple(mean))
+    xs, ys = preprocess.covariance_ellipse(cov, 2.0, 100, center=tuple(mean))
     return np.column_stack([xs, ys])
 
 
@@ -229,7 +229,7 @@ def stage_scatter(
     path = "M " + " L ".join(f"{x:.5g},{y:.5g}" for x, y in ell) + " Z"
     shapes = [{"type": "path", "path": path, "layer": "above",
                "line": {"color": SHAPE_COLOR, "width": 2, "dash": "dash"}}]
-    ax = P.principal_axes(cov, tuple(mean), 2.0)
+    ax = preprocess.principal_axes(cov, tuple(mean), 2.0)
     shapes += [{"type": "line", "x0": ax[k, 0, 0], "y0": ax[k, 0, 1], "x1": ax[k, 1, 0],
                 "y1": ax[k, 1, 1], "layer": "above", "line": {"color": SHAPE_COLOR, "width": w}}
                for k, w in ((0, 3.5), (1, 2))]

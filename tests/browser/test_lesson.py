@@ -9,7 +9,7 @@ import re
 import pytest
 
 from cnnviz import i18n
-from cnnviz.lessons import guided as L
+from cnnviz.lessons import guided
 from tests.browser.conftest import assert_clean, click_option, open_page, settle, shot, type_number
 
 
@@ -45,7 +45,7 @@ def use_step(page, step: str, lang: str) -> None:
         opener.click()
         page.get_by_role("option", name=tr("act_fn_relu", lang), exact=True).click()
         settle(page)
-        type_number(page, "lesson_answer_activation", L.relu_zeros())
+        type_number(page, "lesson_answer_activation", guided.relu_zeros())
     elif step == "pooling":
         click_option(page, "lesson_pool_mode", tr("pool_mode_max", lang))
     elif step == "fc":
@@ -57,7 +57,8 @@ def use_step(page, step: str, lang: str) -> None:
     elif step == "training":
         click(page, ".st-key-lesson_train button")
         page.locator(".st-key-lesson_train_chart .js-plotly-plot").wait_for()
-        click_option(page, "lesson_train_answer", tr(f"act_fn_{L.winner(L.race())}", lang))
+        click_option(page, "lesson_train_answer", tr(f"act_fn_{guided.winner(guided.race())}",
+                                                     lang))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -70,7 +71,7 @@ def test_walk_the_lesson_from_start_to_end(page, lang):
     type_number(page, "lesson_answer_input", 20)
     verdict = check(page, "input")
     assert tr("wrong", lang) in verdict and "100" in verdict
-    for i, step in enumerate(L.STEPS):
+    for i, step in enumerate(guided.STEPS):
         heading = page.locator("[data-testid=stMain] h2").first.inner_text()
         assert heading.startswith(tr({"input": "input_title", "conv": "conv_title",
                                       "activation": "act_title", "pooling": "pool_title",
@@ -83,7 +84,7 @@ def test_walk_the_lesson_from_start_to_end(page, lang):
         progress = page.locator("[data-testid=stProgress]").first.inner_text()
         assert tr("progress", lang, done=i + 1, total=6) in progress
         shot(page, f"lesson-{lang}-{i + 1}-{step}")
-        if i < len(L.STEPS) - 1:
+        if i < len(guided.STEPS) - 1:
             click(page, ".st-key-lesson_next button")
     summary = page.locator(".st-key-lesson_summary")
     summary.wait_for()

@@ -12,7 +12,7 @@ import pytest
 
 from cnnviz import functional as F
 from cnnviz import images
-from cnnviz.lessons import pooling as L
+from cnnviz.lessons import pooling as pool_math
 from cnnviz.viz import style
 from tests.browser.conftest import SHOTS, assert_clean, open_page, settle, shot
 
@@ -118,7 +118,7 @@ def set_number(page, label: str, value: int, nth: int = 0) -> None:
 def test_play_pause_and_step_both_animations(page):
     open_page(page, "pooling", "en")
     assert_clean(page)
-    grid = L.ARTICLE_4X4
+    grid = pool_math.ARTICLE_4X4
     for title, mode in (("Max pooling", "max"), ("Average pooling", "avg")):
         start = state(page, title)
         assert start["frames"] == 4
@@ -144,7 +144,7 @@ def test_change_window_stride_padding_then_step(page):
     set_number(page, "Stride S", 1)
     set_number(page, "Padding P", 1)
     assert_clean(page)
-    grid = L.ARTICLE_4X4
+    grid = pool_math.ARTICLE_4X4
     for title, mode in (("Max pooling", "max"), ("Average pooling", "avg")):
         out, _ = F.pool2d_forward(grid, 3, 1, 1, mode=mode)
         st_ = state(page, title)
@@ -173,9 +173,9 @@ def test_edit_a_cell_of_the_map(page):
     editor = page.locator("[data-testid=stDataFrame]").first
     editor.scroll_into_view_if_needed()
     bb = editor.bounding_box()
-    # the grid is a canvas: the row index and the columns "0".."3" share its width about
-    # equally (width="content"); the header and each row are 35 px high
-    page.mouse.click(bb["x"] + 2.5 * bb["width"] / 5, bb["y"] + 35 + 35 + 17)  # row 1, col "1"
+    # the grid is a canvas: the columns "1".."4" (no row index, as on the convolution page)
+    # share its width about equally (width="content"); the header and each row are 35 px high
+    page.mouse.click(bb["x"] + 1.5 * bb["width"] / 4, bb["y"] + 35 + 35 + 17)  # row 1, col "2"
     page.keyboard.press("Enter")
     page.wait_for_selector(".gdg-input")
     page.locator(".gdg-input").fill("10")
@@ -183,7 +183,7 @@ def test_edit_a_cell_of_the_map(page):
     settle(page)
     page.wait_for_timeout(500)
     assert_clean(page)
-    grid = L.ARTICLE_4X4.copy()
+    grid = pool_math.ARTICLE_4X4.copy()
     grid[1, 1] = 10
     out, _ = F.pool2d_forward(grid, 2, 2)
     np.testing.assert_allclose(state(page, "Max pooling")["output"], out)
@@ -227,7 +227,7 @@ def test_shift_slider_shows_the_measured_difference(page, lang):
     open_page(page, "pooling", lang)
     names = {"en": ("Feature maps changed", "After max pooling", "After average pooling"),
              "zh": ("特征图的变化", "最大池化后", "平均池化后")}[lang]
-    tol = L.tolerance(lesson_gray(), list(L.KERNELS), 2, 2)
+    tol = pool_math.tolerance(lesson_gray(), list(pool_math.KERNELS), 2, 2)
     slider = page.locator("[data-testid=stSlider]").filter(
         has_text="Shift" if lang == "en" else "平移").first.locator("input[type=range]")
     slider.locator("xpath=../..").scroll_into_view_if_needed()
@@ -263,7 +263,7 @@ def test_chinese_page_steps_and_examples(page):
     assert st_["active"] >= 1
     assert any(t.startswith("第 ") and "max(" in t for t in st_["drawn"]), st_["drawn"]
     click_step(page, "平均池化", 3)
-    expect_step(page, "平均池化", 3, L.ARTICLE_4X4, 2, 2, 0, "avg")
+    expect_step(page, "平均池化", 3, pool_math.ARTICLE_4X4, 2, 2, 0, "avg")
     element_shot(page.locator("[data-testid=stHorizontalBlock]").filter(
         has=chart(page, "最大池化")).first, "pool-step-zh")
     pooled = chart(page, "3×3 最大池化")

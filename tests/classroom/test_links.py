@@ -9,30 +9,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cnnviz.classroom import links as C
+from cnnviz.classroom import links
 
 cells = st.floats(-1000, 1000, allow_nan=False, width=32)
 
 
 @given(arrays(np.float64, st.tuples(st.integers(1, 10), st.integers(1, 10)), elements=cells))
 def test_grid_round_trip(a):
-    back = C.decode_grid(C.encode_grid(a))
+    back = links.decode_grid(links.encode_grid(a))
     np.testing.assert_allclose(back, a, rtol=1e-6, atol=1e-9)
 
 
 @given(arrays(np.float64, st.tuples(st.sampled_from([1, 3]), st.integers(1, 5),
                                    st.integers(1, 5)), elements=cells))
 def test_stack_round_trip(a):
-    text = C.encode_stack(a)
+    text = links.encode_stack(a)
     assert text.count("|") == a.shape[0] - 1
-    np.testing.assert_allclose(C.decode_stack(text, max_rows=5, max_cols=5), a, rtol=1e-6,
+    np.testing.assert_allclose(links.decode_stack(text, max_rows=5, max_cols=5), a, rtol=1e-6,
                                atol=1e-9)
 
 
 def test_compact_form():
-    assert C.encode_grid([[1, 0, 1], [0, 1, 0], [1, 0, 1]]) == "1,0,1;0,1,0;1,0,1"
-    assert C.encode_grid([[0.25, -2.0]]) == "0.25,-2"
-    assert C.format_number(1 / 3) == "0.3333333"
+    assert links.encode_grid([[1, 0, 1], [0, 1, 0], [1, 0, 1]]) == "1,0,1;0,1,0;1,0,1"
+    assert links.encode_grid([[0.25, -2.0]]) == "0.25,-2"
+    assert links.format_number(1 / 3) == "0.3333333"
 
 
 @pytest.mark.parametrize("text, code", [
@@ -42,28 +42,28 @@ def test_compact_form():
     ("1,2,3", "grid_size"), (";".join(["1"] * 11), "grid_size"),
 ])
 def test_tampered_grids_are_refused(text, code):
-    with pytest.raises(C.CodecError) as err:
-        C.decode_grid(text, min_size=2, max_rows=10, max_cols=10)
+    with pytest.raises(links.CodecError) as err:
+        links.decode_grid(text, min_size=2, max_rows=10, max_cols=10)
     assert err.value.code == code
 
 
 def test_square_and_channels():
-    with pytest.raises(C.CodecError):
-        C.decode_grid("1,2;3,4;5,6", square=True)
-    with pytest.raises(C.CodecError):
-        C.decode_stack("1,2;3,4|1,2;3,4")  # two channels: neither gray nor colour
-    with pytest.raises(C.CodecError):
-        C.decode_stack("1,2;3,4|1;2|1,2;3,4")  # channels of different shapes
-    assert C.decode_stack("1,2;3,4").shape == (1, 2, 2)
+    with pytest.raises(links.CodecError):
+        links.decode_grid("1,2;3,4;5,6", square=True)
+    with pytest.raises(links.CodecError):
+        links.decode_stack("1,2;3,4|1,2;3,4")  # two channels: neither gray nor colour
+    with pytest.raises(links.CodecError):
+        links.decode_stack("1,2;3,4|1;2|1,2;3,4")  # channels of different shapes
+    assert links.decode_stack("1,2;3,4").shape == (1, 2, 2)
 
 
 def test_parse_keys_refuses_anything_but_plain_keys():
-    good, bad = C.parse_keys("conv_stride, conv_padding,,conv_stride")
+    good, bad = links.parse_keys("conv_stride, conv_padding,,conv_stride")
     assert good == ["conv_stride", "conv_padding"] and bad == []
-    good, bad = C.parse_keys("a}{display:none;x,Stride,conv-x,ok_1")
+    good, bad = links.parse_keys("a}{display:none;x,Stride,conv-x,ok_1")
     assert good == ["ok_1"]
     assert bad == ["a}{display:none;x", "Stride", "conv-x"]
-    assert C.parse_keys(["a_b", "c"]) == (["a_b", "c"], [])
+    assert links.parse_keys(["a_b", "c"]) == (["a_b", "c"], [])
 
 
 @pytest.mark.parametrize("url, shown, same", [
@@ -73,10 +73,10 @@ def test_parse_keys_refuses_anything_but_plain_keys():
     ("nan", "nan", True), ("x", "1", False),
 ])
 def test_same_value(url, shown, same):
-    assert C.same_value(url, shown) is same
+    assert links.same_value(url, shown) is same
 
 
 def test_build_url_repeats_list_values():
-    url = C.build_url("http://h:1/p", {"a": ["1", "2"], "lang": "zh", "k": "1,0;0,1"})
+    url = links.build_url("http://h:1/p", {"a": ["1", "2"], "lang": "zh", "k": "1,0;0,1"})
     assert url == "http://h:1/p?a=1&a=2&lang=zh&k=1%2C0%3B0%2C1"
-    assert C.build_url("http://h:1/", {}) == "http://h:1/"
+    assert links.build_url("http://h:1/", {}) == "http://h:1/"

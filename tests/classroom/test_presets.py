@@ -10,36 +10,38 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.classroom import links as C
-from cnnviz.classroom import presets as P
+from cnnviz import i18n
+from cnnviz.classroom import links, presets
 from tests.helpers import APP, errors_of
 
 PAGE_FILES = {"home": "pages/home.py", "preprocessing": "pages/preprocessing.py",
               "convolution": "pages/convolution.py", "activation": "pages/activation.py",
               "pooling": "pages/pooling.py", "trainer": "pages/trainer.py"}
-CASES = [(page, p["id"]) for page in P.PRESETS for p in P.PRESETS[page]]
+CASES = [(page, p["id"]) for page in presets.PRESETS for p in presets.PRESETS[page]]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def test_every_page_has_presets_with_unique_ids_and_both_titles():
-    assert set(P.PRESETS) == set(PAGE_FILES)
-    for page, presets in P.PRESETS.items():
-        ids = [p["id"] for p in presets]
-        assert presets and len(ids) == len(set(ids)), page
-        for p in presets:
-            assert C.KEY_RE.match(p["id"]), p["id"]
-            assert p["title_en"].strip() and CJK.search(p["title_zh"]), p["id"]
+    assert set(presets.PRESETS) == set(PAGE_FILES)
+    for page, page_presets in presets.PRESETS.items():
+        ids = [p["id"] for p in page_presets]
+        assert page_presets and len(ids) == len(set(ids)), page
+        for p in page_presets:
+            assert links.KEY_RE.match(p["id"]), p["id"]
+            title = presets.title_key(page, p["id"])
+            assert i18n.t(title, "en").strip() and i18n.t(title, "en") != title, title
+            assert CJK.search(i18n.t(title, "zh")), title
             assert p["params"], p["id"]
-            assert set(p) <= {"id", "title_en", "title_zh", "params", "only"}, p["id"]
+            assert set(p) <= {"id", "params", "only"}, p["id"]
             for key in [*p["params"], *p.get("only", [])]:
-                assert C.KEY_RE.match(key) and key not in P.SPECIAL_PARAMS, key
+                assert links.KEY_RE.match(key) and key not in presets.SPECIAL_PARAMS, key
 
 
 def test_lookup():
-    assert P.page_id("") == "home" and P.page_id(None) == "home"
-    assert P.page_id("pooling") == "pooling"
-    assert P.find("pooling", "turn_keeps_3")["params"]["pool_window"] == 3
-    assert P.find("pooling", "nope") is None and P.for_page("lesson") == []
+    assert presets.page_id("") == "home" and presets.page_id(None) == "home"
+    assert presets.page_id("pooling") == "pooling"
+    assert presets.find("pooling", "turn_keeps_3")["params"]["pool_window"] == 3
+    assert presets.find("pooling", "nope") is None and presets.for_page("lesson") == []
 
 
 def widget_keys(node) -> set[str]:
@@ -71,12 +73,12 @@ def same(a, b) -> bool:
 
 @pytest.mark.parametrize("page, preset_id", CASES)
 def test_preset_link_sets_existing_widgets_to_accepted_values(page, preset_id):
-    preset = P.find(page, preset_id)
+    preset = presets.find(page, preset_id)
     at = open_link(page, {"preset": preset_id, "lang": "en"})
     assert errors_of(at) == []
     assert [t.value for t in at.toast] == []  # nothing in the preset was refused
     keys = widget_keys(at._tree)
-    grids = P.GRID_PARAMS.get(page, ())
+    grids = presets.GRID_PARAMS.get(page, ())
     for key, value in preset["params"].items():
         if key in grids:
             continue
@@ -87,9 +89,9 @@ def test_preset_link_sets_existing_widgets_to_accepted_values(page, preset_id):
     if "conv_grid" in preset["params"]:
         slide = at.session_state["conv_slide"]
         np.testing.assert_array_equal(slide["grid_ok"],
-                                      C.decode_grid(preset["params"]["conv_grid"]))
+                                      links.decode_grid(preset["params"]["conv_grid"]))
         np.testing.assert_array_equal(slide["kernel_ok"],
-                                      C.decode_grid(preset["params"]["conv_kernel"]))
+                                      links.decode_grid(preset["params"]["conv_kernel"]))
     assert at.query_params.get("only", "").split(",") == (preset.get("only") or [""])
     # (the next run writes the values into the link and drops ?preset=: a browser test checks
     # it, since AppTest runs a switched-to page without app.py after its first run)

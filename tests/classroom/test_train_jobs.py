@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cnnviz import models
-from cnnviz.classroom import train_jobs as tj
+from cnnviz.classroom import train_jobs
 from tests.helpers import TRAIN_DEFAULTS as DEFAULT
 from tests.helpers import finished, job_of, member, wait
 
@@ -29,8 +29,8 @@ def test_defaults_reach_95_percent_and_record_when():
     assert m["time95"] is not None and 0 < m["time95"] <= m["seconds"]
     assert m["epoch95"] <= 3  # "in a few seconds": within the first epochs
     c = m["curves"]
-    assert 0 < len(c["x"]) <= tj.MAX_POINTS and len(c["x"]) == len(c["loss"])
-    assert len(c["test_x"]) == tj.EVALS_PER_EPOCH * DEFAULT["epochs"]
+    assert 0 < len(c["x"]) <= train_jobs.MAX_POINTS and len(c["x"]) == len(c["loss"])
+    assert len(c["test_x"]) == train_jobs.EVALS_PER_EPOCH * DEFAULT["epochs"]
     assert set(c["grad"]) == {"conv1", "conv2", "fc1"}
     assert c["loss"][-1] < c["loss"][0] and finite_curves(m)
 
@@ -55,7 +55,7 @@ def test_stop_takes_effect_within_half_a_second():
 
 
 def test_pause_holds_steps_and_gives_the_slot_back_then_resume_continues():
-    slots = tj.Slots(1)
+    slots = train_jobs.Slots(1)
     job = job_of(member(epochs=50), slots=slots, slow=True).start()
     assert wait(lambda: job.snapshot()["members"][0]["step"] >= 2)
     job.pause()
@@ -86,7 +86,7 @@ def test_one_step_at_a_time():
 
 
 def test_slots_bound_concurrent_jobs_and_count_the_queue():
-    slots = tj.Slots(1)
+    slots = train_jobs.Slots(1)
     first = job_of(member(epochs=50), slots=slots, slow=True).start()
     assert wait(lambda: first.state == "running")
     second = job_of(member(epochs=1), slots=slots).start()
@@ -101,7 +101,7 @@ def test_slots_bound_concurrent_jobs_and_count_the_queue():
 
 
 def test_stop_while_queued_never_trains():
-    slots = tj.Slots(1)
+    slots = train_jobs.Slots(1)
     assert slots.acquire(who=-1)
     job = job_of(member(), slots=slots).start()
     assert wait(lambda: slots.snapshot()["waiting"] == 1)
@@ -145,7 +145,7 @@ def test_time_limit():
 
 
 def test_a_crash_ends_the_job_and_frees_the_slot(monkeypatch):
-    slots = tj.Slots(1)
+    slots = train_jobs.Slots(1)
     m = member()
     monkeypatch.setattr(m, "advance", lambda: 1 / 0)
     snap = finished(job_of(m, slots=slots).start(), 5)
@@ -158,7 +158,7 @@ def test_race_relu_vs_sigmoid_same_start_sigmoid_clearly_slower():
     nets = models.same_init_models(spec, ["relu", "sigmoid"], seed=0)
     ds = models.dataset("shapes")
     settings = {**DEFAULT, "epochs": 3}
-    members = [tj.Member(a, {**spec, "activation": a}, settings, nets[a], ds) for a in nets]
+    members = [train_jobs.Member(a, {**spec, "activation": a}, settings, nets[a], ds) for a in nets]
     snap = finished(job_of(*members, kind="compare").start())
     relu, sig = snap["members"]
     assert relu["epoch95"] is not None and relu["epoch95"] <= 2
@@ -175,16 +175,16 @@ def test_race_relu_vs_sigmoid_same_start_sigmoid_clearly_slower():
 
 def test_env_bounds_are_clamped(monkeypatch):
     monkeypatch.setenv("X_TEST", "abc")
-    assert tj._env_number("X_TEST", 3, 1, 5) == 3
+    assert train_jobs._env_number("X_TEST", 3, 1, 5) == 3
     monkeypatch.setenv("X_TEST", "100")
-    assert tj._env_number("X_TEST", 3, 1, 5) == 5
+    assert train_jobs._env_number("X_TEST", 3, 1, 5) == 5
     monkeypatch.setenv("X_TEST", "nan")
-    assert tj._env_number("X_TEST", 3, 1, 5) == 3
+    assert train_jobs._env_number("X_TEST", 3, 1, 5) == 3
 
 
-@pytest.mark.parametrize("epochs", [tj.MAX_EPOCHS + 10])
+@pytest.mark.parametrize("epochs", [train_jobs.MAX_EPOCHS + 10])
 def test_epochs_are_bounded(epochs):
-    assert member(epochs=epochs).epochs == tj.MAX_EPOCHS
+    assert member(epochs=epochs).epochs == train_jobs.MAX_EPOCHS
 
 
 def test_train_accuracy_curve_is_per_window_not_running_per_epoch():

@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import threading
 
-from cnnviz.classroom import train_jobs as tj
+from cnnviz.classroom import train_jobs
 from tests.helpers import finished, job_of, member, wait
 
 
 def record_sleeps(monkeypatch) -> list[float]:
     """The job thread's sleeps (the test thread's polling sleeps are left alone)."""
     sleeps: list[float] = []
-    real = tj.time.sleep
+    real = train_jobs.time.sleep
 
     def sleep(seconds: float) -> None:
         if threading.current_thread().name.startswith("cnnviz-train-"):
             sleeps.append(seconds)
         real(seconds)
 
-    monkeypatch.setattr(tj.time, "sleep", sleep)
+    monkeypatch.setattr(train_jobs.time, "sleep", sleep)
     return sleeps
 
 
@@ -47,4 +47,4 @@ def test_slow_motion_keeps_its_own_pace(monkeypatch):
     job.stop()
     finished(job)
     assert len(sleeps) >= 3
-    assert all(s <= tj.SLOW_STEP_SECONDS for s in sleeps)  # its own pace, no extra yield
+    assert all(s <= train_jobs.SLOW_STEP_SECONDS for s in sleeps)  # its own pace, no extra yield

@@ -532,3 +532,20 @@ def test_linear_forward_values():
     np.testing.assert_allclose(dw, [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])
     np.testing.assert_allclose(db, [1.0, 2.0])
     assert F.linear_backward(np.ones((1, 2)), F.linear_forward(x, w)[1])[2] is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 9), st.integers(0, 9), st.integers(0, 5), st.integers(0, 3),
+       st.integers(-1, 3))
+def test_pool2d_output_shape_predicts_pool2d_forward(h, w, k, s, p):
+    """The data-free check a lesson runs first says exactly what pool2d_forward will do."""
+    x = np.zeros((1, 1, h, w))
+    try:
+        expected = F.pool2d_forward(x, k, s, p)[0].shape[-2:]
+    except ShapeError as exc:
+        with pytest.raises(ShapeError) as caught:
+            F.pool2d_output_shape((h, w), k, s, p)
+        assert caught.value.code == exc.code
+    else:
+        assert F.pool2d_output_shape((h, w), k, s, p) == expected
+        assert F.pool2d_output_shape((3, 2, h, w), k, s, p) == expected

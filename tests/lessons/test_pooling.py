@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnviz import functional as F
-from cnnviz.lessons import pooling as L
-from cnnviz.viz import pooling as V
+from cnnviz.lessons import pooling as pool_math
+from cnnviz.viz import pooling as pool_figs
 
 
 def test_turn_example_keeps_its_single_three():
-    ex = L.turn_example()
+    ex = pool_math.turn_example()
     fmap = ex["fmap"]
     assert fmap.shape == (3, 3)
     # one strong response (a full match of the 3-tap 横折 kernel), everything else weaker
@@ -25,7 +25,7 @@ def test_turn_example_keeps_its_single_three():
 
 
 def test_article_4x4_with_2x2_windows():
-    seq = L.step_sequence(L.ARTICLE_4X4, 2, 2, 0)
+    seq = pool_math.step_sequence(pool_math.ARTICLE_4X4, 2, 2, 0)
     np.testing.assert_array_equal(seq["max"], [[6, 8], [3, 4]])
     np.testing.assert_allclose(seq["avg"], [[3.25, 5.25], [2, 2]])
     assert seq["out_shape"] == (2, 2)
@@ -33,9 +33,9 @@ def test_article_4x4_with_2x2_windows():
 
 
 def test_example_maps_are_valid_grids():
-    for name, grid in L.example_maps().items():
+    for name, grid in pool_math.example_maps().items():
         assert grid.ndim == 2 and np.all(np.isfinite(grid)), name
-        assert L.check_geometry(*grid.shape, 2, 2, 0) is None, name
+        assert pool_math.check_geometry(*grid.shape, 2, 2, 0) is None, name
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_example_maps_are_valid_grids():
      (3, 6, 4, 1, 0, "too_big")],
 )
 def test_check_geometry_names_the_problem(h, w, f, s, p, code):
-    problem = L.check_geometry(h, w, f, s, p)
+    problem = pool_math.check_geometry(h, w, f, s, p)
     assert problem is not None and problem[0] == code
     assert problem[1]["window"] == f and problem[1]["padded_h"] == h + 2 * p
 
@@ -56,7 +56,7 @@ def test_check_geometry_agrees_with_the_engine():
     for f in range(0, 9):
         for s in range(0, 3):
             for p in range(-1, 4):
-                ok = L.check_geometry(5, 7, f, s, p) is None
+                ok = pool_math.check_geometry(5, 7, f, s, p) is None
                 try:
                     F.pool2d_forward(x, f, s, p)
                     worked = True
@@ -74,9 +74,9 @@ grids = st.integers(2, 7).flatmap(
 @settings(max_examples=40, deadline=None)
 @given(grids, st.integers(1, 4), st.integers(1, 3), st.integers(0, 2))
 def test_step_sequence_matches_the_engine_window_by_window(grid, f, s, p):
-    if L.check_geometry(*grid.shape, f, s, p) is not None:
+    if pool_math.check_geometry(*grid.shape, f, s, p) is not None:
         return
-    seq = L.step_sequence(grid, f, s, p)
+    seq = pool_math.step_sequence(grid, f, s, p)
     ho, wo = seq["out_shape"]
     assert seq["origins"].shape == (ho * wo, 2)
     for k, (r0, c0) in enumerate(seq["origins"]):
@@ -96,10 +96,10 @@ def test_step_sequence_matches_the_engine_window_by_window(grid, f, s, p):
 
 def test_step_spec_marks_the_engines_choice_and_is_valid_plotly():
     grid = np.array([[1, 9, 2], [9, 3, 9], [4, 9, 5]], dtype=np.float64)  # ties: first wins
-    seq = L.step_sequence(grid, 2, 1, 1)
+    seq = pool_math.step_sequence(grid, 2, 1, 1)
     labels = {k: k for k in ("title", "input", "output", "play", "pause", "value",
                              "padding")} | {"step": "{k}/{n} ({i}, {j})"}
-    spec = V.step_spec(seq, "max", labels)
+    spec = pool_figs.step_spec(seq, "max", labels)
     go.Figure(spec)  # every frame's shapes and annotations pass Plotly's validation
     _, cache = F.pool2d_forward(grid, 2, 1, 1)
     rows, cols = F.pool2d_argmax(cache)
@@ -117,28 +117,28 @@ def test_step_spec_marks_the_engines_choice_and_is_valid_plotly():
         formula = frame["layout"]["shapes"][-1]["label"]["text"]
         assert formula.startswith(f"{k + 1}/{ho * wo} ({i}, {j})")
         assert formula.endswith(f"= {seq['max'][i, j]:g}")
-    avg = V.step_spec(seq, "avg", labels)
+    avg = pool_figs.step_spec(seq, "avg", labels)
     assert not any(s.get("name") == "chosen" for f in avg["frames"] for s in f["layout"]["shapes"])
 
 
 def test_formula_writes_the_window_out():
-    assert V.formula([1, 1, 5, 6], "avg", 3.25) == "(1 + 1 + 5 + 6)/4 = 13/4 = 3.25"
-    assert V.formula([1, 1, 5, 6], "max", 6) == "max(1, 1, 5, 6) = 6"
-    assert V.formula([-np.inf, 2, -np.inf, 3], "max", 3) == "max(−∞, 2, −∞, 3) = 3"
-    long = V.formula(np.arange(25), "avg", 12)
+    assert pool_figs.formula([1, 1, 5, 6], "avg", 3.25) == "(1 + 1 + 5 + 6)/4 = 13/4 = 3.25"
+    assert pool_figs.formula([1, 1, 5, 6], "max", 6) == "max(1, 1, 5, 6) = 6"
+    assert pool_figs.formula([-np.inf, 2, -np.inf, 3], "max", 3) == "max(−∞, 2, −∞, 3) = 3"
+    long = pool_figs.formula(np.arange(25), "avg", 12)
     assert "…" in long and long.endswith("300/25 = 12")
 
 
 def test_feature_stack_is_one_slice_per_kernel_and_non_negative():
     rng = np.random.default_rng(0)
     img = rng.random((20, 30)).astype(np.float32)
-    maps = L.feature_stack(img, list(L.KERNELS))
-    assert maps.shape == (len(L.KERNELS), 20, 30) and maps.min() >= 0
-    raw = L.feature_stack(img, ["sobel_x"], relu=False)
+    maps = pool_math.feature_stack(img, list(pool_math.KERNELS))
+    assert maps.shape == (len(pool_math.KERNELS), 20, 30) and maps.min() >= 0
+    raw = pool_math.feature_stack(img, ["sobel_x"], relu=False)
     assert raw.min() < 0  # without ReLU the edges keep their sign
     np.testing.assert_allclose(maps[0], np.maximum(raw[0], 0), atol=1e-6)
     with pytest.raises(ValueError):
-        L.feature_stack(img, [])
+        pool_math.feature_stack(img, [])
 
 
 @settings(max_examples=25, deadline=None)
@@ -147,51 +147,51 @@ def test_pool_stack_pools_each_slice_on_its_own(f, s, h, w):
     rng = np.random.default_rng(h * 31 + w)
     maps = rng.random((3, h, w))
     for mode in ("max", "avg"):
-        out = L.pool_stack(maps, f, s, mode=mode)
+        out = pool_math.pool_stack(maps, f, s, mode=mode)
         assert out.shape == (3, F.output_size(h, f, s), F.output_size(w, f, s))
         for c in range(3):
             np.testing.assert_allclose(out[c], F.pool2d_forward(maps[c], f, s, mode=mode)[0])
 
 
 def test_compression_ratio():
-    c = L.compression((5, 128, 128), (5, 64, 64))
+    c = pool_math.compression((5, 128, 128), (5, 64, 64))
     assert (c["in"], c["out"]) == (81920, 20480)
     assert c["ratio"] == 4 and c["kept"] == 0.25
-    assert L.compression((1, 9, 9), (1, 3, 3))["ratio"] == 9
+    assert pool_math.compression((1, 9, 9), (1, 3, 3))["ratio"] == 9
     with pytest.raises(ValueError):
-        L.compression((0, 4), (1,))
+        pool_math.compression((0, 4), (1,))
 
 
 def test_global_pool_is_one_number_per_channel():
     rng = np.random.default_rng(1)
     maps = rng.normal(size=(4, 9, 13))
-    g = L.global_pool(maps)
+    g = pool_math.global_pool(maps)
     np.testing.assert_allclose(g["max"], maps.max(axis=(1, 2)))
     np.testing.assert_allclose(g["avg"], maps.mean(axis=(1, 2)))
-    article = L.global_pool(L.ARTICLE_4X4[None])
+    article = pool_math.global_pool(pool_math.ARTICLE_4X4[None])
     assert article["max"].tolist() == [8] and article["avg"].tolist() == [3.125]
 
 
 def test_shifted_pair_moves_real_content():
     img = np.arange(100.0).reshape(10, 10)
-    for d, (dr, dc) in L.DIRECTIONS.items():
-        for s in range(L.MAX_SHIFT + 1):
-            base, moved = L.shifted_pair(img, s, d)
+    for d, (dr, dc) in pool_math.DIRECTIONS.items():
+        for s in range(pool_math.MAX_SHIFT + 1):
+            base, moved = pool_math.shifted_pair(img, s, d)
             assert base.shape == moved.shape
             # the moved crop shows the base content s pixels further right / down
             hh, ww = base.shape
             np.testing.assert_array_equal(moved[s * dr :, s * dc :], base[: hh - s * dr,
                                                                            : ww - s * dc])
     with pytest.raises(ValueError):
-        L.shifted_pair(img, L.MAX_SHIFT + 1)
+        pool_math.shifted_pair(img, pool_math.MAX_SHIFT + 1)
 
 
 def test_relative_change():
     a = np.array([1.0, 2.0, 3.0])
-    assert L.relative_change(a, a) == 0
-    assert L.relative_change(a, a * 2) == pytest.approx(1.0)
-    assert L.relative_change(np.zeros(3), np.zeros(3)) == 0
-    assert L.relative_change(np.zeros(3), a) == float("inf")
+    assert pool_math.relative_change(a, a) == 0
+    assert pool_math.relative_change(a, a * 2) == pytest.approx(1.0)
+    assert pool_math.relative_change(np.zeros(3), np.zeros(3)) == 0
+    assert pool_math.relative_change(np.zeros(3), a) == float("inf")
 
 
 def test_pooling_tolerates_small_shifts_of_a_real_pattern():
@@ -199,7 +199,7 @@ def test_pooling_tolerates_small_shifts_of_a_real_pattern():
     from cnnviz.lessons import overview
 
     scene, _ = overview.pattern_scene(40, overview.TURN_PATTERN, 5, seed=3)
-    tol = L.tolerance(scene, list(L.KERNELS), 3, 3)
+    tol = pool_math.tolerance(scene, list(pool_math.KERNELS), 3, 3)
     assert tol["shifts"].tolist() == [0, 1, 2, 3]
     for key in ("feature", "max", "avg"):
         assert tol[key][0] == 0
@@ -211,12 +211,12 @@ def test_pooling_tolerates_small_shifts_of_a_real_pattern():
                                            (2.0, True), (2.5, False), ("3", True), ("x", False),
                                            (None, False), (float("nan"), False)])
 def test_in_range(value, ok):
-    assert L.in_range(value, 1, 8) is ok
+    assert pool_math.in_range(value, 1, 8) is ok
 
 
 def test_window_rows_write_every_window_out():
-    seq = L.step_sequence(L.ARTICLE_4X4, 2, 2, 0)
-    rows = V.window_rows(seq, "cell", "max", "avg")
+    seq = pool_math.step_sequence(pool_math.ARTICLE_4X4, 2, 2, 0)
+    rows = pool_figs.window_rows(seq, "cell", "max", "avg")
     assert [r["cell"] for r in rows] == ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"]
     assert rows[1]["max"] == "max(2, 4, 7, 8) = 8"
     assert rows[1]["avg"] == "(2 + 4 + 7 + 8)/4 = 21/4 = 5.25"

@@ -14,16 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz import preprocess as P
-from cnnviz.lessons import preprocessing as L
-from cnnviz.viz import preprocessing as V
+from cnnviz import preprocess
+from cnnviz.lessons import preprocessing as prep_math
+from cnnviz.viz import preprocessing as prep_figs
 
 
 def cloud(n=400, mean=(2.0, 1.0), spreads=(1.5, 0.5), corr=0.8, seed=0):
-    return P.make_gaussian_cloud(n, mean, spreads, correlation=corr, seed=seed)
+    return preprocess.make_gaussian_cloud(n, mean, spreads, correlation=corr, seed=seed)
 
 
-def all_finite(story: L.Story) -> bool:
+def all_finite(story: prep_math.Story) -> bool:
     arrays = [*story.points.values(), *story.covs.values(), *story.means.values()]
     return all(np.isfinite(a).all() for a in arrays)
 
@@ -39,8 +39,8 @@ def all_finite(story: L.Story) -> bool:
     method=st.sampled_from(["minmax", "std"]),
 )
 def test_story_stages_do_what_the_panels_say(n, mean, spreads, angle, seed, method):
-    X = P.make_gaussian_cloud(n, mean, spreads, angle_deg=angle, seed=seed)
-    s = L.story(X, method)
+    X = preprocess.make_gaussian_cloud(n, mean, spreads, angle_deg=angle, seed=seed)
+    s = prep_math.story(X, method)
     assert s.rank == 2 and all_finite(s)
     np.testing.assert_allclose(s.points["original"], X)
     np.testing.assert_allclose(s.means["centered"], 0, atol=1e-9)
@@ -60,7 +60,7 @@ def test_story_stages_do_what_the_panels_say(n, mean, spreads, angle, seed, meth
 
 
 def test_story_reports_explained_share():
-    s = L.story(cloud(corr=0.95, spreads=(1, 1)), "std")
+    s = prep_math.story(cloud(corr=0.95, spreads=(1, 1)), "std")
     # standardized, correlation 0.95: the first axis carries (1 + 0.95) / 2 of the variance
     assert s.explained_ratio[0] == pytest.approx(0.975, abs=0.01)
 
@@ -78,7 +78,7 @@ def test_story_reports_explained_share():
 )
 @pytest.mark.parametrize("method", ["minmax", "std"])
 def test_degenerate_data_stay_finite(X, rank, method):
-    s = L.story(X, method)
+    s = prep_math.story(X, method)
     assert s.rank == rank and all_finite(s)
     assert s.degenerate == (rank == 0)
     w = s.covs["whitened"]
@@ -88,7 +88,7 @@ def test_degenerate_data_stay_finite(X, rank, method):
 
 
 def test_constant_feature_is_flagged():
-    s = L.story(cloud(spreads=(1.0, 0.0), corr=0.0), "minmax")
+    s = prep_math.story(cloud(spreads=(1.0, 0.0), corr=0.0), "minmax")
     np.testing.assert_array_equal(s.constant, [False, True])
     np.testing.assert_array_equal(s.points["normalized"][:, 1], 0.0)
 
@@ -96,19 +96,19 @@ def test_constant_feature_is_flagged():
 def test_story_in_three_dimensions():
     rgb = np.random.default_rng(1).random((300, 3)) @ np.array([[1, .5, .2], [0, 1, .4],
                                                                   [0, 0, 1]])
-    s = L.story(rgb, "std")
+    s = prep_math.story(rgb, "std")
     assert s.dims == 3 and s.rank == 3
     np.testing.assert_allclose(s.covs["whitened"], np.eye(3), atol=1e-4)
 
 
 def test_axes_segments_match_the_engine_in_2d_and_have_4_sigma_length():
     X = cloud()
-    seg = L.axes_segments(X)
-    cov, mean = P.covariance(X), X.mean(axis=0)
-    np.testing.assert_allclose(seg, P.principal_axes(cov, tuple(mean)), atol=1e-9)
+    seg = prep_math.axes_segments(X)
+    cov, mean = preprocess.covariance(X), X.mean(axis=0)
+    np.testing.assert_allclose(seg, preprocess.principal_axes(cov, tuple(mean)), atol=1e-9)
     lengths = np.linalg.norm(seg[:, 1] - seg[:, 0], axis=1)
     np.testing.assert_allclose(lengths, 4 * np.sqrt(np.linalg.eigvalsh(cov)[::-1]), rtol=1e-9)
-    flat = L.axes_segments(np.ones((5, 3)))
+    flat = prep_math.axes_segments(np.ones((5, 3)))
     assert flat.shape == (3, 2, 3) and np.isfinite(flat).all()
 
 
@@ -116,7 +116,7 @@ def test_axes_segments_match_the_engine_in_2d_and_have_4_sigma_length():
 def test_image_stages_centre_and_normalize_each_channel():
     rng = np.random.default_rng(0)
     img = rng.random((20, 30, 3)) * [0.5, 1.0, 0.2] + [0.3, 0.0, 0.6]
-    st_ = L.image_stages(img, "minmax")
+    st_ = prep_math.image_stages(img, "minmax")
     np.testing.assert_allclose(st_.mean, img.reshape(-1, 3).mean(axis=0))
     np.testing.assert_allclose(st_.centered.reshape(-1, 3).mean(axis=0), 0, atol=1e-12)
     norm = st_.normalized.reshape(-1, 3)
@@ -124,33 +124,33 @@ def test_image_stages_centre_and_normalize_each_channel():
     np.testing.assert_allclose(norm.max(axis=0), 1)
     assert st_.ranges["original"] == (img.min(), img.max())
     assert st_.ranges["normalized"] == (-1.0, 1.0)
-    sd = L.image_stages(img, "std")
+    sd = prep_math.image_stages(img, "std")
     np.testing.assert_allclose(sd.normalized.reshape(-1, 3).std(axis=0), 1)
 
 
 def test_single_colour_and_gray_pictures():
-    flat = L.image_stages(np.full((8, 8, 3), 0.5), "minmax")
+    flat = prep_math.image_stages(np.full((8, 8, 3), 0.5), "minmax")
     assert flat.ranges["centered"] == (0.0, 0.0) and flat.constant.all()
     assert np.isfinite(flat.normalized).all() and not flat.normalized.any()
-    gray = L.image_stages(np.linspace(0, 1, 64).reshape(8, 8), "std")
+    gray = prep_math.image_stages(np.linspace(0, 1, 64).reshape(8, 8), "std")
     assert gray.normalized.shape == (8, 8, 1)
 
 
 def test_display_signed_puts_zero_at_mid_gray():
     v = np.array([-2.0, 0.0, 1.0, 2.0])
-    np.testing.assert_allclose(L.display_signed(v), [0.0, 0.5, 0.75, 1.0])
-    np.testing.assert_allclose(L.display_signed(np.zeros(3)), 0.5)
+    np.testing.assert_allclose(prep_math.display_signed(v), [0.0, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(prep_math.display_signed(np.zeros(3)), 0.5)
 
 
 def test_channel_histograms_match_numpy_and_sum_to_one():
     img = np.random.default_rng(2).random((16, 16, 3))
-    centers, shares = L.channel_histograms(img, bins=10)
+    centers, shares = prep_math.channel_histograms(img, bins=10)
     assert shares.shape == (3, 10)
     np.testing.assert_allclose(shares.sum(axis=1), 1)
     expected, edges = np.histogram(img[..., 1], bins=10, range=(img.min(), img.max()))
     np.testing.assert_allclose(shares[1], expected / 256)
     np.testing.assert_allclose(centers, (edges[:-1] + edges[1:]) / 2)
-    c, s = L.channel_histograms(np.full((4, 4, 3), 0.3), bins=5)
+    c, s = prep_math.channel_histograms(np.full((4, 4, 3), 0.3), bins=5)
     assert np.isfinite(c).all() and s.max() == 1.0
 
 
@@ -165,7 +165,7 @@ def edge_picture(seed=0):
 
 def test_whole_picture_is_exactly_whitening_of_every_patch():
     img = edge_picture()
-    z = L.zca_picture(img, eps=1e-2, n=800)
+    z = prep_math.zca_picture(img, eps=1e-2, n=800)
     s = z.patches.shape[1]
     c = (s // 2) * s + s // 2
     for r, q in [(0, 0), (10, 40), (88, 88), (37, 5)]:
@@ -178,7 +178,7 @@ def test_whole_picture_is_exactly_whitening_of_every_patch():
 
 def test_zca_emphasises_edges():
     img = edge_picture()
-    z = L.zca_picture(img, eps=1e-2)
+    z = prep_math.zca_picture(img, eps=1e-2)
     p = np.abs(z.picture)  # column q holds patches whose centre pixel is column q + 4
     at_edge = p[:, 42:46].mean()
     smooth = np.concatenate([p[:, :30], p[:, 60:]], axis=1).mean()
@@ -190,7 +190,7 @@ def test_zca_emphasises_edges():
 
 def test_tiny_epsilon_amplifies_noise():
     img = edge_picture()
-    results = [L.zca_picture(img, eps=e) for e in (1e-6, 1e-2, 1.0)]
+    results = [prep_math.zca_picture(img, eps=e) for e in (1e-6, 1e-2, 1.0)]
     gains = [r.gain.max() for r in results]
     noise = [r.picture[:, :30].std() for r in results]  # smooth region: what remains is noise
     assert gains[0] > gains[1] > gains[2]
@@ -201,19 +201,19 @@ def test_tiny_epsilon_amplifies_noise():
 
 
 def test_zca_whitened_patches_have_shrunk_identity_covariance():
-    z = L.zca_picture(edge_picture(), eps=1e-3, n=1500)
+    z = prep_math.zca_picture(edge_picture(), eps=1e-3, n=1500)
     flat = z.whitened.reshape(len(z.whitened), -1)
-    cov = P.covariance(flat)
-    pc = P.pca(z.patches.reshape(len(z.patches), -1))
+    cov = preprocess.covariance(flat)
+    pc = preprocess.pca(z.patches.reshape(len(z.patches), -1))
     U, lam = pc.components.T, pc.explained_variance
     np.testing.assert_allclose(cov, U @ np.diag(lam / (lam + 1e-3)) @ U.T, atol=1e-8)
 
 
 def test_zca_on_a_flat_picture_and_on_digits():
-    z = L.zca_picture(np.full((40, 40), 0.7), eps=1e-2)
+    z = prep_math.zca_picture(np.full((40, 40), 0.7), eps=1e-2)
     assert z.no_variance and not z.whitened.any() and not z.picture.any()
     assert np.isfinite(z.filter).all()
-    d = L.zca_digits(eps=1e-2)
+    d = prep_math.zca_digits(eps=1e-2)
     assert d.patches.shape == (720, 8, 8) and d.picture is None
     dead = d.gain == 0
     assert dead.any() and not dead.all()  # blank corners: no variance, left at 0
@@ -222,8 +222,9 @@ def test_zca_on_a_flat_picture_and_on_digits():
 
 # ---- gradient descent ------------------------------------------------------------------------
 def test_descent_is_one_step_on_whitened_data_and_slow_on_raw_data():
-    s = L.story(cloud(), "minmax")
-    raw, nrm, white = (L.descent(s.points[k]) for k in ("original", "normalized", "whitened"))
+    s = prep_math.story(cloud(), "minmax")
+    raw, nrm, white = (prep_math.descent(s.points[k]) for k in ("original", "normalized",
+                                                                "whitened"))
     assert white.condition == pytest.approx(1, abs=1e-3) and white.steps_to_tol == 1
     np.testing.assert_allclose(white.path[1], white.w_star, atol=1e-3)
     assert raw.condition > nrm.condition > white.condition
@@ -232,7 +233,7 @@ def test_descent_is_one_step_on_whitened_data_and_slow_on_raw_data():
 
 def test_descent_step_count_agrees_with_running_gradient_descent():
     X = cloud(mean=(3.0, -1.0))
-    d = L.descent(X, steps=0)
+    d = prep_math.descent(X, steps=0)
     H, ws = d.H, d.w_star
     w, k = np.zeros(2), 0
     loss0 = 0.5 * ws @ H @ ws
@@ -249,23 +250,23 @@ def test_more_elongated_bowls_take_more_steps(k1, k2):
     steps = []
     for kappa in (lo, hi):
         X = np.array([[np.sqrt(kappa), 0.0], [-np.sqrt(kappa), 0.0], [0.0, 1.0], [0.0, -1.0]])
-        steps.append(L.descent(X, w_star=(1.0, 1.0)).steps_to_tol)
+        steps.append(prep_math.descent(X, w_star=(1.0, 1.0)).steps_to_tol)
     assert steps[0] <= steps[1]
 
 
 def test_descent_on_degenerate_points_is_finite():
     for X in (np.zeros((5, 2)), np.ones((5, 2)), np.array([[1.0, 2.0], [2.0, 4.0]])):
-        d = L.descent(X)
+        d = prep_math.descent(X)
         assert np.isfinite(d.path).all() and np.isfinite(d.lr)
-    assert L.descent(np.zeros((5, 2))).lr == 0
-    assert L.descent(np.ones((5, 2))).condition == float("inf")
+    assert prep_math.descent(np.zeros((5, 2))).lr == 0
+    assert prep_math.descent(np.ones((5, 2))).condition == float("inf")
     with pytest.raises(ValueError):
-        L.descent(np.ones((5, 3)))
+        prep_math.descent(np.ones((5, 3)))
 
 
 def test_loss_grid_is_the_quadratic():
     H = np.array([[2.0, 0.5], [0.5, 1.0]])
-    xs, ys, Z = L.loss_grid(H, np.array([1.0, -1.0]), 2.0, n=5)
+    xs, ys, Z = prep_math.loss_grid(H, np.array([1.0, -1.0]), 2.0, n=5)
     assert Z[2, 2] == 0 and xs[2] == 1 and ys[2] == -1
     d = np.array([xs[4] - 1, ys[0] + 1])
     assert Z[0, 4] == pytest.approx(0.5 * d @ H @ d)
@@ -274,24 +275,26 @@ def test_loss_grid_is_the_quadratic():
 # ---- figure helpers --------------------------------------------------------------------------
 def test_fmt_matrix_reads_the_identity_and_keeps_three_digits():
     noisy = np.eye(2) + np.array([[1e-9, -3e-17], [-3e-17, -1e-9]])
-    assert V.fmt_matrix(noisy) == (0, [["1.00", "0.00"], ["0.00", "1.00"]])
-    assert V.fmt_matrix(np.diag([0.99999, 1e-5])) == (0, [["1.00", "0.00"], ["0.00", "0.00"]])
-    assert V.fmt_matrix([[0.174, 0.0], [0.0, 0.0194]]) == (0, [["0.174", "0.000"],
-                                                               ["0.000", "0.019"]])
+    assert prep_figs.fmt_matrix(noisy) == (0, [["1.00", "0.00"], ["0.00", "1.00"]])
+    assert prep_figs.fmt_matrix(np.diag([0.99999, 1e-5])) == (0, [["1.00", "0.00"], ["0.00",
+                                                                                     "0.00"]])
+    assert prep_figs.fmt_matrix([[0.174, 0.0], [0.0, 0.0194]]) == (0, [["0.174", "0.000"],
+                                                                       ["0.000", "0.019"]])
     # small numbers: a power of ten factored out, three significant digits kept
-    assert V.fmt_matrix([[0.0215, -0.0123], [-0.0123, 0.01]]) == (-2, [["2.15", "-1.23"],
-                                                                       ["-1.23", "1.00"]])
-    assert V.fmt_matrix(np.zeros((2, 2))) == (0, [["0.00", "0.00"], ["0.00", "0.00"]])
-    assert V.fmt_matrix([[12.34, 0.5], [0.5, 3.0]]) == (0, [["12.3", "0.5"], ["0.5", "3.0"]])
-    assert "-0.00" not in V.cov_latex(np.array([[1, -1e-4], [-1e-4, 1]]))
-    assert V.cov_latex(np.diag([0.015, 0.002])).startswith(r"\Sigma = 10^{-2} \, ")
+    assert prep_figs.fmt_matrix([[0.0215, -0.0123], [-0.0123, 0.01]]) == (-2, [["2.15", "-1.23"],
+                                                                               ["-1.23", "1.00"]])
+    assert prep_figs.fmt_matrix(np.zeros((2, 2))) == (0, [["0.00", "0.00"], ["0.00", "0.00"]])
+    assert prep_figs.fmt_matrix([[12.34, 0.5], [0.5, 3.0]]) == (0, [["12.3", "0.5"], ["0.5",
+                                                                                      "3.0"]])
+    assert "-0.00" not in prep_figs.cov_latex(np.array([[1, -1e-4], [-1e-4, 1]]))
+    assert prep_figs.cov_latex(np.diag([0.015, 0.002])).startswith(r"\Sigma = 10^{-2} \, ")
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=1, max_size=20))
 def test_square_range_is_finite_square_and_holds_everything(pts):
     a = np.array(pts)
-    xr, yr = V.square_range([a])
+    xr, yr = prep_figs.square_range([a])
     assert np.isfinite(xr + yr).all() and xr[0] < xr[1] and yr[0] < yr[1]
     assert xr[1] - xr[0] == pytest.approx(yr[1] - yr[0])
     assert xr[0] <= min(a[:, 0].min(), 0) and xr[1] >= max(a[:, 0].max(), 0)
@@ -299,13 +302,14 @@ def test_square_range_is_finite_square_and_holds_everything(pts):
 
 
 def test_stage_figure_of_all_equal_points_has_real_axes():
-    s = L.story(np.full((10, 2), 0.0), "minmax")
-    ranges = V.story_ranges(s.points, s.covs, s.means, [("original", "centered"), ("pca",)])
+    s = prep_math.story(np.full((10, 2), 0.0), "minmax")
+    ranges = prep_figs.story_ranges(s.points, s.covs, s.means, [("original", "centered"), ("pca",)])
     assert ranges["original"] == ranges["centered"]
     xr, yr = ranges["pca"]
-    fig = V.stage_scatter(s.points["pca"], s.covs["pca"], s.means["pca"], title="t",
-                          axis_labels=("a", "b"), colors=V.angle_colors(s.points["pca"]),
-                          x_range=xr, y_range=yr)
+    fig = prep_figs.stage_scatter(s.points["pca"], s.covs["pca"], s.means["pca"], title="t",
+                                  axis_labels=("a", "b"),
+                                  colors=prep_figs.angle_colors(s.points["pca"]),
+                                  x_range=xr, y_range=yr)
     spec = json.loads(fig.to_json())
     assert spec["layout"]["xaxis"]["range"] == [-1.0, 1.0]
     assert spec["data"][0]["type"] == "scattergl"
@@ -313,8 +317,8 @@ def test_stage_figure_of_all_equal_points_has_real_axes():
 
 
 def test_mosaic_and_patch_figure_on_flat_patches():
-    m = V.mosaic(np.zeros((3, 4, 4)))
+    m = prep_figs.mosaic(np.zeros((3, 4, 4)))
     assert m.shape == (4, 14) and np.isnan(m[:, 4]).all() and not np.isnan(m[:, :4]).any()
-    fig = V.patches_figure(np.zeros((3, 4, 4)), np.zeros((3, 4, 4)), titles=("a", "b"))
+    fig = prep_figs.patches_figure(np.zeros((3, 4, 4)), np.zeros((3, 4, 4)), titles=("a", "b"))
     spec = json.loads(fig.to_json())
     assert spec["data"][1]["zmax"] > spec["data"][1]["zmin"]

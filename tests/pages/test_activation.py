@@ -241,7 +241,8 @@ def test_chain_shows_the_quarter_ceiling_and_dead_relu():
     np.testing.assert_allclose(bound, 0.25 ** np.arange(1, 11))
     np.testing.assert_allclose(decode(lines["sigmoid"]["customdata"]), bound)  # z = 0: equal
     assert f"ReLU {tr('chain_zero')}" in lines  # ReLU'(0) = 0: nothing passes
-    caption = tr("chain_caption", n=10, power="¹⁰", value="9.54e-07", bound="9.54e-07")
+    # numbers.fmt writes one minus sign, exponents too
+    caption = tr("chain_caption", n=10, power="¹⁰", value="9.54e−07", bound="9.54e−07")
     assert caption in [m.value for m in at.markdown]
     at.slider(key="act_chain_z").set_value(2.0).run()
     lines = traces(figures(at)["act_chain_chart"])

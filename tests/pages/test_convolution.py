@@ -13,7 +13,7 @@ import pytest
 import scipy.signal
 
 from cnnviz import images, numbers
-from cnnviz.lessons import conv as L
+from cnnviz.lessons import conv as conv_math
 from tests.helpers import errors_of, run_page
 
 PAGE = "pages/convolution.py"
@@ -171,7 +171,7 @@ def test_examples_load_with_their_geometry(name, size):
     at.selectbox(key="conv_example").set_value(name).run()
     out = z_of(chart(at, "conv_slide_chart")["data"][-1])
     assert out.shape == (size, size)
-    ex = L.example(name)
+    ex = conv_math.example(name)
     assert at.number_input(key="conv_padding").value == ex["padding"]
     assert at.number_input(key="conv_stride").value == ex["stride"]
     if name == "symbolic":
@@ -189,10 +189,12 @@ def test_teacher_edits_a_grid_cell():
 def test_bad_grid_cell_keeps_last_valid_values():
     at = run(**edit("conv_grid_v0", 1, 1, None))
     assert any("empty or not a number" in w for w in warnings(at))
-    np.testing.assert_array_equal(z_of(chart(at, "conv_slide_chart")["data"][-1]), L.ARTICLE_MAP)
+    np.testing.assert_array_equal(z_of(chart(at, "conv_slide_chart")["data"][-1]),
+                                  conv_math.ARTICLE_MAP)
     at = run(**edit("conv_kernel_v0", 0, 0, 1e9))
     assert any("±1000" in w for w in warnings(at))
-    np.testing.assert_array_equal(z_of(chart(at, "conv_slide_chart")["data"][-1]), L.ARTICLE_MAP)
+    np.testing.assert_array_equal(z_of(chart(at, "conv_slide_chart")["data"][-1]),
+                                  conv_math.ARTICLE_MAP)
 
 
 def test_grid_resize():
@@ -220,8 +222,8 @@ def test_rgb_example_depth_follows_kernels():
     assert "3×3×3" in texts(at)
     at.selectbox(key="conv_rgb_follow").set_value(2).run()
     assert errors_of(at) == []
-    ex = L.rgb_example(0, 3)
-    sl = L.slide(ex["image"], ex["kernels"][2], ex["bias"][2], 2, 1)
+    ex = conv_math.rgb_example(0, 3)
+    sl = conv_math.slide(ex["image"], ex["kernels"][2], ex["bias"][2], 2, 1)
     first = chart(at, "conv_rgb_chart")["layout"]["annotations"][-1]["text"]
     assert first.endswith(f"= {numbers.fmt(sl.stops[0].value)}")
 
@@ -234,14 +236,14 @@ def test_rgb_example_depth_follows_kernels():
 def test_default_kernel_is_sobel_x_on_the_colour_picture():
     at = run()
     x = working_chw(at)
-    sobel = np.repeat(L.kernel_preset("sobel_x")[None], 3, axis=0)
+    sobel = np.repeat(conv_math.kernel_preset("sobel_x")[None], 3, axis=0)
     np.testing.assert_allclose(fmap(at), corr(x, sobel), atol=1e-4)
 
 
 def test_edited_kernel_cell_changes_the_map():
     at = run(**edit("conv_img_k0_c0_v0", 1, 2, 10.0))
     x = working_chw(at)
-    ker = np.repeat(L.kernel_preset("sobel_x")[None], 3, axis=0)
+    ker = np.repeat(conv_math.kernel_preset("sobel_x")[None], 3, axis=0)
     ker[0, 1, 2] = 10.0
     np.testing.assert_allclose(fmap(at), corr(x, ker), atol=1e-3)
 
@@ -251,7 +253,7 @@ def test_edited_kernel_cell_changes_the_map():
 def test_bad_kernel_cell_message_and_last_valid_map(value, text):
     at = run(**edit("conv_img_k0_c1_v0", 0, 0, value))
     assert any(w.startswith("Kernel 1:") and text in w for w in warnings(at))
-    sobel = np.repeat(L.kernel_preset("sobel_x")[None], 3, axis=0)
+    sobel = np.repeat(conv_math.kernel_preset("sobel_x")[None], 3, axis=0)
     np.testing.assert_allclose(fmap(at), corr(working_chw(at), sobel), atol=1e-4)
 
 
@@ -259,7 +261,7 @@ def test_bad_kernel_cell_message_and_last_valid_map(value, text):
 def test_presets_reach_the_map(preset):
     at = run()
     at.selectbox(key="conv_img_preset_0").set_value(preset).run()
-    ker = np.repeat(L.kernel_preset(preset)[None], 3, axis=0)
+    ker = np.repeat(conv_math.kernel_preset(preset)[None], 3, axis=0)
     np.testing.assert_allclose(fmap(at), corr(working_chw(at), ker), atol=1e-4)
 
 
@@ -284,10 +286,12 @@ def test_gray_mode_several_kernels_and_flip():
     assert all(has_chart(at, f"conv_fmap_{k}") for k in range(3))
     gray = images.to_gray(images.resize_to_working(at.session_state["image"]["array"], 64))
     for k, name in enumerate(("sobel_x", "sobel_y", "gaussian")):
-        np.testing.assert_allclose(fmap(at, k), corr(gray[None], L.kernel_preset(name)[None]),
+        np.testing.assert_allclose(fmap(at, k), corr(gray[None],
+                                                     conv_math.kernel_preset(name)[None]),
                                    atol=1e-4)
     at.toggle(key="conv_flip").set_value(True).run()
-    np.testing.assert_allclose(fmap(at, 0), -corr(gray[None], L.kernel_preset("sobel_x")[None]),
+    np.testing.assert_allclose(fmap(at, 0), -corr(gray[None],
+                                                  conv_math.kernel_preset("sobel_x")[None]),
                                atol=1e-4)
     assert "differ" in texts(at)
     assert errors_of(at) == []
@@ -322,7 +326,7 @@ def test_grayscale_picture_offers_only_gray_mode():
     image = {"array": gray, "label": "g.png", "orig_size": (50, 40), "notes": [], "serial": 98}
     at = run(image=image)
     assert at.button_group(key="conv_img_mode").options == ["Grayscale"]
-    np.testing.assert_allclose(fmap(at), corr(gray[None], L.kernel_preset("sobel_x")[None]),
+    np.testing.assert_allclose(fmap(at), corr(gray[None], conv_math.kernel_preset("sobel_x")[None]),
                                atol=1e-4)
 
 

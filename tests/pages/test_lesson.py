@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.lessons import guided as L
+from cnnviz.lessons import guided
 from tests.helpers import errors_of, run_page
 
 PAGE = "pages/lesson.py"
@@ -20,7 +20,7 @@ def answer_right(at, step: str):
         at.number_input(key="lesson_conv_stride").set_value(2).run()
     elif step == "activation":
         at.selectbox(key="lesson_act_fn").set_value("relu").run()
-        at.number_input(key="lesson_answer_activation").set_value(L.relu_zeros()).run()
+        at.number_input(key="lesson_answer_activation").set_value(guided.relu_zeros()).run()
     elif step == "pooling":
         at.radio(key="lesson_pool_mode").set_value("max").run()
     elif step == "fc":
@@ -28,7 +28,7 @@ def answer_right(at, step: str):
         at.number_input(key="lesson_answer_fc").set_value(48).run()
     elif step == "training":
         at.button(key="lesson_train").click().run()
-        at.radio(key="lesson_train_answer").set_value(L.winner(L.race())).run()
+        at.radio(key="lesson_train_answer").set_value(guided.winner(guided.race())).run()
     at.button(key=f"lesson_check_{step}").click().run()
 
 
@@ -36,13 +36,13 @@ def answer_right(at, step: str):
 def test_walk_every_step_right(lang):
     at = run_page(PAGE, lang)
     assert errors_of(at) == []
-    for i, step in enumerate(L.STEPS):
+    for i, step in enumerate(guided.STEPS):
         assert at.session_state["lesson_step"] == step
         answer_right(at, step)
         assert errors_of(at) == []
         assert len(at.success) == 1, (step, [w.value for w in at.warning])
-        assert at.session_state["lesson_done"] >= set(L.STEPS[: i + 1])
-        if i < len(L.STEPS) - 1:
+        assert at.session_state["lesson_done"] >= set(guided.STEPS[: i + 1])
+        if i < len(guided.STEPS) - 1:
             at.button(key="lesson_next").click().run()
     assert at.get("progress")[0].proto.value == 100
     summary = at.main.children  # the summary box appears after the last right answer

@@ -12,26 +12,15 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import functional as F
 from cnnviz import i18n, images
-from cnnviz.lessons import pooling as L
+from cnnviz.lessons import pooling as pool_math
 from cnnviz.viz import style
-from tests.helpers import APP, decode, errors_of, lazy_parts
+from tests.helpers import decode, errors_of, open_page
 
 PAGE = "pages/pooling.py"
 
 
 def open_pool(lang: str = "en", state: dict | None = None) -> AppTest:
-    # Switch before the first run: tests.conftest.run_page runs the home page first, and in
-    # Chinese AppTest then fails collecting the home page's selectbox state (its format_func
-    # reads the language outside the script thread).
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.session_state["lang"] = lang
-    for key in lazy_parts():  # every part drawn on demand open, as a student opens them
-        at.session_state[key] = True
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.switch_page(PAGE).run()
-    assert errors_of(at) == []
-    return at
+    return open_page(PAGE, lang, state)
 
 
 def specs(at) -> list[dict]:
@@ -84,7 +73,7 @@ def check_step_charts(at, grid: np.ndarray, f: int, s: int, p: int) -> None:
 def test_default_page_shows_the_article_map_with_engine_values():
     at = open_pool()
     assert at.title[0].value.startswith("Pooling")
-    check_step_charts(at, L.ARTICLE_4X4, 2, 2, 0)
+    check_step_charts(at, pool_math.ARTICLE_4X4, 2, 2, 0)
     assert any("= **2**" in m.value for m in at.markdown)  # output size formula, substituted
     assert metrics(at)["Parameters"] == "0"
     assert not at.warning
@@ -96,7 +85,7 @@ def test_changing_window_stride_and_padding():
     at.number_input(key="pool_stride").set_value(1)
     at.number_input(key="pool_padding").set_value(1).run()
     assert errors_of(at) == [] and not at.warning
-    check_step_charts(at, L.ARTICLE_4X4, 3, 1, 1)
+    check_step_charts(at, pool_math.ARTICLE_4X4, 3, 1, 1)
     # padding shows as -inf for max pooling, 0 for average pooling
     assert "−∞" in np.array(trace(chart(at, "Max pooling"), "padding")["text"]).ravel().tolist()
     assert any("⌊(4 + 2·1 − 3) / 1⌋ + 1 = **4**" in m.value for m in at.markdown)
@@ -107,7 +96,7 @@ def test_stride_that_leaves_a_rest_is_explained():
     at.selectbox(key="pool_example").set_value("random").run()
     at.number_input(key="pool_window").set_value(3)
     at.number_input(key="pool_stride").set_value(2).run()
-    check_step_charts(at, L.example_maps()["random"], 3, 2, 0)
+    check_step_charts(at, pool_math.example_maps()["random"], 3, 2, 0)
     assert any("leaves 1" in m.value for m in at.markdown)
 
 
@@ -117,7 +106,7 @@ def test_choosing_the_turn_example_keeps_three():
     # the example brings its own setting: one 3x3 window over the 3x3 map
     assert at.number_input(key="pool_window").value == 3
     assert at.number_input(key="pool_stride").value == 1
-    fmap = L.turn_example()["fmap"]
+    fmap = pool_math.turn_example()["fmap"]
     check_step_charts(at, fmap, 3, 1, 0)
     spec = chart(at, "Max pooling")
     assert decode(trace(spec, "output")["z"]).tolist() == [[3.0]]
@@ -131,28 +120,29 @@ def test_article_section_shows_the_turn_example_and_the_4x4_map():
     assert any("keeps exactly **3**" in m.value for m in at.markdown)
     fmap = chart(at, "Feature map")
     box = fmap["layout"]["shapes"][0]  # the kept value is marked where the engine found it
-    assert ((box["y0"] + box["y1"]) / 2, (box["x0"] + box["x1"]) / 2) == L.turn_example()["argmax"]
+    assert ((box["y0"] + box["y1"]) / 2,
+            (box["x0"] + box["x1"]) / 2) == pool_math.turn_example()["argmax"]
     marked = chart(at, "4×4 map (kept values marked)")["layout"]["shapes"]
-    _, cache = F.pool2d_forward(L.ARTICLE_4X4, 2, 2)
+    _, cache = F.pool2d_forward(pool_math.ARTICLE_4X4, 2, 2)
     rows, cols = F.pool2d_argmax(cache)
     centres = sorted(((s["y0"] + s["y1"]) / 2, (s["x0"] + s["x1"]) / 2) for s in marked)
     assert centres == sorted(zip(rows.ravel().tolist(), cols.ravel().tolist(), strict=True))
 
 
 def test_edited_cell_changes_the_pooled_values():
-    edit = {"edited_rows": {1: {"1": 10.0}}, "added_rows": [], "deleted_rows": []}
+    edit = {"edited_rows": {1: {"2": 10.0}}, "added_rows": [], "deleted_rows": []}
     at = open_pool(state={"pool_grid_article": edit})
-    grid = L.ARTICLE_4X4.copy()
+    grid = pool_math.ARTICLE_4X4.copy()
     grid[1, 1] = 10
     check_step_charts(at, grid, 2, 2, 0)
     assert decode(trace(chart(at, "Max pooling"), "output")["z"])[0, 0] == 10
 
 
 def test_empty_cell_keeps_the_last_valid_map():
-    edit = {"edited_rows": {0: {"0": None}}, "added_rows": [], "deleted_rows": []}
+    edit = {"edited_rows": {0: {"1": None}}, "added_rows": [], "deleted_rows": []}
     at = open_pool(state={"pool_grid_article": edit})
     assert len(at.warning) == 1 and "not numbers" in at.warning[0].value
-    check_step_charts(at, L.ARTICLE_4X4, 2, 2, 0)
+    check_step_charts(at, pool_math.ARTICLE_4X4, 2, 2, 0)
 
 
 @pytest.mark.parametrize(
@@ -223,11 +213,11 @@ def test_no_kernel_is_a_sentence_not_an_error():
 def test_tolerance_numbers_are_the_measured_ones():
     at = open_pool()
     gray = lesson_gray(at)
-    names = list(L.KERNELS)
+    names = list(pool_math.KERNELS)
     for shift, direction in ((0, "right"), (1, "right"), (3, "down")):
         at.slider(key="pool_shift").set_value(shift)
         at.selectbox(key="pool_shift_dir").set_value(direction).run()
-        tol = L.tolerance(gray, names, 2, 2, direction)
+        tol = pool_math.tolerance(gray, names, 2, 2, direction)
         m = metrics(at)
         assert m["Feature maps changed"] == f"{style.fmt(100 * tol['feature'][shift])}%"
         assert m["After max pooling"] == f"{style.fmt(100 * tol['max'][shift])}%"
@@ -239,7 +229,7 @@ def test_tolerance_numbers_are_the_measured_ones():
 
 def test_global_pooling_is_one_number_per_slice():
     at = open_pool()
-    maps = L.feature_stack(lesson_gray(at), list(L.KERNELS))
+    maps = pool_math.feature_stack(lesson_gray(at), list(pool_math.KERNELS))
     spec = chart(at, "Global pooling of your feature maps")
     np.testing.assert_allclose(decode(spec["data"][0]["y"]), maps.max(axis=(1, 2)), rtol=1e-6)
     np.testing.assert_allclose(decode(spec["data"][1]["y"]), maps.mean(axis=(1, 2)), rtol=1e-5)
@@ -255,7 +245,7 @@ def test_a_tiny_picture_gets_sentences_not_errors(side):
     problems = [w.value for w in at.warning] + [i.value for i in at.info]
     if side < 4:  # the window does not fit the picture: one sentence, the rest goes on
         assert any("does not fit" in p for p in problems), problems
-    if side - L.MAX_SHIFT < 4:  # nor the shifted crops: the tolerance part says so
+    if side - pool_math.MAX_SHIFT < 4:  # nor the shifted crops: the tolerance part says so
         assert any("needs at least one kernel and a window that fits" in p for p in problems)
     else:
         assert "Feature maps changed" in metrics(at)
@@ -280,9 +270,9 @@ def test_chinese_page():
 
 
 def test_every_catalogue_key_built_at_run_time_exists():
-    keys = [f"pooling.example_{k}" for k in L.example_maps()]
-    keys += [f"pooling.kernel_{k}" for k in L.KERNELS]
-    keys += [f"pooling.dir_{d}" for d in L.DIRECTIONS]
+    keys = [f"pooling.example_{k}" for k in pool_math.example_maps()]
+    keys += [f"pooling.kernel_{k}" for k in pool_math.KERNELS]
+    keys += [f"pooling.dir_{d}" for d in pool_math.DIRECTIONS]
     keys += [f"pooling.err_{c}" for c in ("map", "window", "stride", "padding", "padding_half",
                                           "too_big", "range")]
     keys += [f"pooling.{m}_pooling" for m in ("max", "avg")]
@@ -291,7 +281,7 @@ def test_every_catalogue_key_built_at_run_time_exists():
     # every geometry problem's sentence can be filled from the params check_geometry returns
     for bad in ((0, 4, 1, 1, 0), (4, 4, 0, 1, 0), (4, 4, 2, 0, 0), (4, 4, 2, 1, -1),
                 (4, 4, 2, 1, 2), (4, 4, 9, 1, 0)):
-        code, params = L.check_geometry(*bad)
+        code, params = pool_math.check_geometry(*bad)
         for lang in i18n.LANGS:
             text = i18n.t(f"pooling.err_{code}", lang, **params)
             assert "{" not in text, text

@@ -195,7 +195,7 @@ def test_epsilon_changes_the_gain_and_the_whitened_values():
     at.select_slider(key="prep_eps").set_value(1e-6).run()
     assert errors_of(at) == []
     after = readout()
-    assert "ε = 1e-06" in after and after != before
+    assert "ε = 1e−06" in after and after != before  # numbers.fmt: one minus sign
     assert float(re.search(r"multiplied by ([\d.]+)", after).group(1)) > 10 * gain
     assert whitened_range() != range_before
 
@@ -209,8 +209,8 @@ def test_digits_have_directions_without_variance():
 def test_picture_ranges_follow_the_normalization():
     at = run("en")
     caps = [c for c in texts(at, "caption") if c.startswith("values from")]
-    assert caps[0].startswith("values from 0") and caps[2] == "values from -1 to 1"
-    assert re.match(r"values from -0\.\d+ to 0\.\d+", caps[1])
+    assert caps[0].startswith("values from 0") and caps[2] == "values from −1 to 1"
+    assert re.match(r"values from −0\.\d+ to 0\.\d+", caps[1])
     at.button_group(key="prep_img_norm").set_value("std").run()
     caps = [c for c in texts(at, "caption") if c.startswith("values from")]
-    assert caps[2] != "values from -1 to 1"
+    assert caps[2] != "values from −1 to 1"

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import i18n
 from cnnviz.viz import style
-from tests.helpers import APP, errors_of, lazy_parts
+from tests.helpers import errors_of, open_page
 
 PAGE = "pages/trainer.py"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -32,16 +32,7 @@ def _no_frame_rerun(monkeypatch):
 
 
 def open_trainer(lang: str = "en", state: dict | None = None) -> AppTest:
-    # Switch before the first run (the home page's selectbox cannot be collected in Chinese).
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.session_state["lang"] = lang
-    for key in lazy_parts():  # every part drawn on demand open, as a student opens them
-        at.session_state[key] = True
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.switch_page(PAGE).run()
-    assert errors_of(at) == []
-    return at
+    return open_page(PAGE, lang, state, timeout=120)
 
 
 def tr(key: str, lang: str = "en", **kw) -> str:

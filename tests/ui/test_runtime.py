@@ -46,7 +46,7 @@ def test_importing_ui_leaves_blas_threads_alone():
         "    info = threadpoolctl.threadpool_info()\n"
         "    return min(p['num_threads'] for p in info if p['user_api'] == 'blas')\n"
         "before = least()\n"
-        "import ui, ui.lang, ui.charts, ui.share, ui.trainer.live\n"
+        "import ui, ui.lang, ui.cache, ui.share, ui.trainer.live\n"
         "print(before, least())\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

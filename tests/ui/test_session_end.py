@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from ui import session_end as E
+from ui import session_end
 
 
 class FakeState:
@@ -42,12 +42,12 @@ class FakeRuntime:
 
 @pytest.fixture
 def sessions(monkeypatch):
-    monkeypatch.setattr(E, "_SESSIONS", {})
+    monkeypatch.setattr(session_end, "_SESSIONS", {})
     rt = FakeRuntime()
     rt.is_active_session = lambda sid: sid in rt.active
     states = {sid: FakeState() for sid in ("a", "b")}
     for sid, st in states.items():
-        E._SESSIONS[sid] = E._Seen(weakref.ref(st))
+        session_end._SESSIONS[sid] = session_end._Seen(weakref.ref(st))
         rt.active.add(sid)
     return rt, states
 
@@ -55,33 +55,33 @@ def sessions(monkeypatch):
 def test_a_connected_session_is_never_released(sessions):
     rt, states = sessions
     for now in range(0, 1000, 5):
-        assert E.sweep(rt, ttl=120, now=float(now)) == []
-    assert states["a"]._state and E.tracked() == 2
+        assert session_end.sweep(rt, ttl=120, now=float(now)) == []
+    assert states["a"]._state and session_end.tracked() == 2
 
 
 def test_a_closed_tab_is_released_only_after_the_ttl(sessions):
     rt, states = sessions
     rt.active.discard("a")  # A closed the tab
-    assert E.sweep(rt, ttl=120, now=1000.0) == []  # first seen gone
-    assert E.sweep(rt, ttl=120, now=1000.0 + 120) == []  # Streamlit may still resume it
-    assert E.sweep(rt, ttl=120, now=1000.0 + 126) == ["a"]
+    assert session_end.sweep(rt, ttl=120, now=1000.0) == []  # first seen gone
+    assert session_end.sweep(rt, ttl=120, now=1000.0 + 120) == []  # Streamlit may still resume it
+    assert session_end.sweep(rt, ttl=120, now=1000.0 + 126) == ["a"]
     assert states["a"]._state == {} and states["b"]._state  # only A's state is emptied
     assert ("uploads", "a") in rt.uploaded_file_mgr.calls
     assert ("media", "a") in rt.media_file_mgr.calls
     assert not any(sid == "b" for _, sid in rt.uploaded_file_mgr.calls + rt.media_file_mgr.calls)
-    assert E.tracked() == 1
+    assert session_end.tracked() == 1
 
 
 def test_a_student_who_reconnects_in_time_keeps_everything(sessions):
     rt, states = sessions
     rt.active.discard("a")
-    E.sweep(rt, ttl=120, now=0.0)
+    session_end.sweep(rt, ttl=120, now=0.0)
     rt.active.add("a")  # the Wi-Fi came back
-    E.sweep(rt, ttl=120, now=60.0)
+    session_end.sweep(rt, ttl=120, now=60.0)
     rt.active.discard("a")
-    assert E.sweep(rt, ttl=120, now=130.0) == []  # the clock restarted at 130
-    assert E.sweep(rt, ttl=120, now=250.0) == []
-    assert E.sweep(rt, ttl=120, now=256.0) == ["a"]
+    assert session_end.sweep(rt, ttl=120, now=130.0) == []  # the clock restarted at 130
+    assert session_end.sweep(rt, ttl=120, now=250.0) == []
+    assert session_end.sweep(rt, ttl=120, now=256.0) == ["a"]
 
 
 def test_a_failing_manager_does_not_stop_the_rest(sessions):
@@ -92,12 +92,12 @@ def test_a_failing_manager_does_not_stop_the_rest(sessions):
 
     rt.uploaded_file_mgr.remove_session_files = broken
     rt.active.clear()
-    E.sweep(rt, ttl=1, now=0.0)
-    assert sorted(E.sweep(rt, ttl=1, now=10.0)) == ["a", "b"]
+    session_end.sweep(rt, ttl=1, now=0.0)
+    assert sorted(session_end.sweep(rt, ttl=1, now=10.0)) == ["a", "b"]
     assert states["a"]._state == {} and ("media", "a") in rt.media_file_mgr.calls
 
 
 def test_track_outside_a_server_does_nothing(monkeypatch):
-    monkeypatch.setattr(E, "_SESSIONS", {})
-    E.track()  # no script run context here (as in AppTest without a runtime)
-    assert E.tracked() == 0
+    monkeypatch.setattr(session_end, "_SESSIONS", {})
+    session_end.track()  # no script run context here (as in AppTest without a runtime)
+    assert session_end.tracked() == 0

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.classroom import links as C
+from cnnviz.classroom import links
 from cnnviz.lessons import pooling as pool_math
 from tests.helpers import APP, errors_of
 from ui import share
@@ -61,9 +61,9 @@ def test_default_values_and_streamlit_params_in_a_link_are_not_reported():
 def test_pooling_grid_travels_in_the_link():
     grid = pool_math.ARTICLE_4X4.copy()
     grid[0, 0] = 9
-    at = open_link("pages/pooling.py", {"pool_grid": C.encode_grid(grid), "lang": "en"})
+    at = open_link("pages/pooling.py", {"pool_grid": links.encode_grid(grid), "lang": "en"})
     assert errors_of(at) == [] and toasts(at) == []
-    assert at.query_params["pool_grid"] == C.encode_grid(grid)  # kept while it differs
+    assert at.query_params["pool_grid"] == links.encode_grid(grid)  # kept while it differs
     editor = at.session_state["_share_bases"]["pool_grid"]["article"]
     np.testing.assert_array_equal(editor, grid)
 

@@ -145,13 +145,13 @@ def test_base_layout_applies_the_shared_look_to_any_figure():
 
 
 def test_activation_histogram_written_as_dicts_is_valid_plotly():
-    from cnnviz.lessons import activation as A
-    from cnnviz.viz import activation as AV
+    from cnnviz.lessons import activation as act_math
+    from cnnviz.viz import activation as act_figs
 
     values = np.maximum(np.random.default_rng(2).normal(size=(50, 40)), 0).astype(np.float32)
-    hist = A.histogram(values, 30)
-    spec = valid(AV.histogram_figure(hist, title="T", x_label="x", y_label="y",
-                                     zero_label="exactly 0"))
+    hist = act_math.histogram(values, 30)
+    spec = valid(act_figs.histogram_figure(hist, title="T", x_label="x", y_label="y",
+                                           zero_label="exactly 0"))
     bars, zero = spec["data"]
     assert zero["name"] == "exactly 0" and zero["marker"]["color"] == style.HIGHLIGHT
     assert set(bars["marker"]["color"]) <= {style.NEG_COLOR, style.POS_COLOR}
@@ -161,25 +161,27 @@ def test_activation_histogram_written_as_dicts_is_valid_plotly():
 
 def test_convolution_figures_written_as_dicts_are_valid_plotly():
     from cnnviz import functional as F
-    from cnnviz.lessons import conv as CL
-    from cnnviz.viz import conv as CV
+    from cnnviz.lessons import conv as conv_math
+    from cnnviz.viz import conv as conv_figs
 
     x = np.random.default_rng(3).random((3, 150, 200)).astype(np.float32)
     k = np.stack([np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)] * 3)
     ex = F.conv2d_explain(x, k, 0.5, 10, 20, 1, 1)
     m = F.conv2d_image(x, k[None], 0.5, 1, 1)[0]
-    for fig in (CV.explain_figure(ex, channels=["R", "G", "B"],
-                                  titles={"window": "w", "kernel": "k", "products": "p"}),
-                CV.feature_map_figure(CV.map_layers(m), title="m", pick=(3, 4)),
-                CV.feature_map_figure(CV.map_layers(m[:20, :20]), title="m", clickable=False),
-                CV.input_figure(CV.image_layers(np.moveaxis(x, 0, -1)), title="i",
-                                window=(1, 2, 3, 3)),
-                CV.kernel_pair_figure(k[0], k[0][::-1, ::-1], titles=["a", "b"]),
-                CV.compare_figure([(m[:30, :30], "a"), (-m[:30, :30], "b")])):
+    for fig in (conv_figs.explain_figure(ex, channels=["R", "G", "B"],
+                                         titles={"window": "w", "kernel": "k", "products": "p"}),
+                conv_figs.feature_map_figure(conv_figs.map_layers(m), title="m", pick=(3, 4)),
+                conv_figs.feature_map_figure(conv_figs.map_layers(m[:20, :20]), title="m",
+                                             clickable=False),
+                conv_figs.input_figure(conv_figs.image_layers(np.moveaxis(x, 0, -1)), title="i",
+                                       window=(1, 2, 3, 3)),
+                conv_figs.kernel_pair_figure(k[0], k[0][::-1, ::-1], titles=["a", "b"]),
+                conv_figs.compare_figure([(m[:30, :30], "a"), (-m[:30, :30], "b")])):
         spec = valid(fig)
         assert spec["data"] and spec["layout"]["font"]["size"] == style.FONT_SIZE
-    sl = CL.slide(np.arange(16.0).reshape(4, 4), np.ones((2, 2)), 0.0, 1, 1, 1)
-    lines = [CL.arithmetic(s.window[0], sl.kernel[0]) for s in sl.stops]
-    spec = valid(CV.slide_figure(sl, lines, titles={"input": "i", "kernel": "k", "output": "o"},
+    sl = conv_math.slide(np.arange(16.0).reshape(4, 4), np.ones((2, 2)), 0.0, 1, 1, 1)
+    lines = [conv_math.arithmetic(s.window[0], sl.kernel[0]) for s in sl.stops]
+    spec = valid(conv_figs.slide_figure(sl, lines, titles={"input": "i", "kernel": "k",
+                                                           "output": "o"},
                                  labels={"play": "p", "pause": "q", "stop": "s", "value": "v"}))
     assert len(spec["frames"]) == len(sl.stops)

@@ -1,5 +1,5 @@
 """Widgets of the convolution page (pages/convolution.py): editable grids and kernels, example
-and preset pickers, and a small per-session memo.
+and preset pickers, and which feature-map pixel to explain.
 
 Each control group returns plain values; arrays are validated here
 (``cnnviz.lessons.conv.check_matrix``) and the last valid value is kept in ``st.session_state``
@@ -14,21 +14,18 @@ base weights (3, n, n), editor version, last valid weights).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz import numbers
-from cnnviz.classroom import links as codec
-from cnnviz.lessons import conv as L
+from cnnviz.classroom import links
+from cnnviz.lessons import conv as conv_math
 from ui import share
 from ui.lang import t
+from ui.widgets import labeller, matrix_editor
 
-T = TypeVar("T")
 SPEEDS = {"slow": 1400, "normal": 800, "fast": 350}
 CHANNELS = ("R", "G", "B")
 #: Starting presets of image kernels 1..4, so adding a kernel shows a different feature.
@@ -36,35 +33,8 @@ DEFAULT_PRESETS = ("sobel_x", "sobel_y", "gaussian", "outline")
 MAX_IMAGE_KERNELS = 4
 
 
-def memo(slot: str, key: Hashable, fn: Callable[[], T], size: int = 4) -> T:
-    """Keep the last ``size`` results of ``fn`` for this session (no hashing of big arrays:
-    the caller builds a cheap ``key``, e.g. the image's serial number)."""
-    store = st.session_state.setdefault("_conv_memo", {}).setdefault(slot, OrderedDict())
-    if key in store:
-        store.move_to_end(key)
-        return store[key]
-    value = fn()
-    store[key] = value
-    while len(store) > size:
-        store.popitem(last=False)
-    return value
-
-
-def matrix_editor(key: str, base: np.ndarray, *, help: str) -> tuple[np.ndarray | None, str | None]:
-    """An editable grid of numbers (columns named 1..n). Returns ``(array, None)`` or
-    ``(None, reason)`` with reason ``blank`` / ``absurd`` from
-    :func:`cnnviz.lessons.conv.check_matrix`."""
-    base = np.asarray(base, dtype=np.float64)
-    cols = [str(j + 1) for j in range(base.shape[1])]
-    cfg = {c: st.column_config.NumberColumn(c, help=help, format="%.4g") for c in cols}
-    edited = st.data_editor(pd.DataFrame(base, columns=cols), key=key, hide_index=True,
-                            column_config=cfg, num_rows="fixed", width="content")
-    values = pd.DataFrame(edited).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    return L.check_matrix(values)
-
-
 def _bad(reason: str) -> None:
-    st.warning(t(f"conv.bad_{reason}", limit=numbers.fmt(L.ABSURD)), icon="⚠️")
+    st.warning(t(f"conv.bad_{reason}", limit=numbers.fmt(conv_math.ABSURD)), icon="⚠️")
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,7 +50,7 @@ def _slide_state() -> dict:
 
 
 def _load_example(name: str) -> None:
-    ex = L.example(name)
+    ex = conv_math.example(name)
     old = st.session_state.get("conv_slide", {})
     st.session_state["conv_slide"] = {
         "grid": ex["image"], "kernel": ex["kernel"], "names": ex["names"],
@@ -98,15 +68,16 @@ def _on_example() -> None:
 
 def _from_link(s: dict) -> None:
     """The grid / kernel of a shared link or a teacher preset (ui/share.py), once."""
-    grid = share.incoming_grid("conv_grid", lambda x: codec.decode_grid(
-        x, min_size=2, max_rows=L.MAX_GRID, max_cols=L.MAX_GRID, limit=L.ABSURD))
-    kernel = share.incoming_grid("conv_kernel", lambda x: codec.decode_grid(
-        x, max_rows=5, max_cols=5, square=True, limit=L.ABSURD))
+    grid = share.incoming_grid("conv_grid", lambda x: links.decode_grid(
+        x, min_size=2, max_rows=conv_math.MAX_GRID, max_cols=conv_math.MAX_GRID,
+        limit=conv_math.ABSURD))
+    kernel = share.incoming_grid("conv_kernel", lambda x: links.decode_grid(
+        x, max_rows=5, max_cols=5, square=True, limit=conv_math.ABSURD))
     if grid is not None:
         s["grid"] = s["grid_ok"] = grid
         st.session_state["conv_rows"], st.session_state["conv_cols"] = grid.shape
     if kernel is not None:
-        ex = L.example(st.session_state.get("conv_example", "article"))
+        ex = conv_math.example(st.session_state.get("conv_example", "article"))
         same = ex["kernel"].shape == kernel.shape and np.allclose(ex["kernel"], kernel)
         s["kernel"], s["kernel_ok"], s["names"] = kernel, kernel, ex["names"] if same else None
         st.session_state["conv_ksize"] = kernel.shape[0]
@@ -118,9 +89,9 @@ def _on_resize() -> None:
     s = st.session_state["conv_slide"]
     rows, cols = st.session_state["conv_rows"], st.session_state["conv_cols"]
     n = st.session_state["conv_ksize"]
-    s["grid"] = L.resize_matrix(s["grid_ok"], rows, cols)
+    s["grid"] = conv_math.resize_matrix(s["grid_ok"], rows, cols)
     if s["kernel_ok"].shape != (n, n):
-        s["kernel"], s["names"] = L.resize_matrix(s["kernel_ok"], n, n), None
+        s["kernel"], s["names"] = conv_math.resize_matrix(s["kernel_ok"], n, n), None
     else:
         s["kernel"] = s["kernel_ok"]
     s["grid_ok"], s["kernel_ok"] = s["grid"], s["kernel"]
@@ -131,11 +102,12 @@ def slide_controls() -> dict[str, Any]:
     """Example, speed, stride / padding / dilation, and the editable grid and kernel."""
     s = _slide_state()
     c1, c2, c3, c4, c5 = st.columns([3, 2, 1, 1, 1])
-    c1.selectbox(t("conv.example"), list(L.EXAMPLES), key="conv_example", on_change=_on_example,
-                 format_func=lambda k: t(f"conv.example_{k}"), bind="query-params",
+    c1.selectbox(t("conv.example"), list(conv_math.EXAMPLES), key="conv_example",
+                 on_change=_on_example,
+                 format_func=labeller("conv.example_"), bind="query-params",
                  help=t("conv.example_help"))
     speed = c2.select_slider(t("conv.speed"), list(SPEEDS), value="normal", key="conv_speed",
-                             format_func=lambda k: t(f"conv.speed_{k}"), bind="query-params",
+                             format_func=labeller("conv.speed_"), bind="query-params",
                              help=t("conv.speed_help"))
     # value= is what a fresh session shows (the article's example), so a link can leave it out
     stride = c3.number_input(t("conv.stride"), 0, 4, 1, key="conv_stride", bind="query-params",
@@ -148,10 +120,12 @@ def slide_controls() -> dict[str, Any]:
     with st.expander(t("conv.edit_title")):
         st.caption(t("conv.edit_intro"))
         e1, e2, e3 = st.columns(3)
-        e1.number_input(t("conv.rows"), 2, L.MAX_GRID, 5, key="conv_rows", on_change=_on_resize,
-                        bind="query-params", help=t("conv.rows_help", n=L.MAX_GRID))
-        e2.number_input(t("conv.cols"), 2, L.MAX_GRID, 5, key="conv_cols", on_change=_on_resize,
-                        bind="query-params", help=t("conv.cols_help", n=L.MAX_GRID))
+        e1.number_input(t("conv.rows"), 2, conv_math.MAX_GRID, 5, key="conv_rows",
+                        on_change=_on_resize,
+                        bind="query-params", help=t("conv.rows_help", n=conv_math.MAX_GRID))
+        e2.number_input(t("conv.cols"), 2, conv_math.MAX_GRID, 5, key="conv_cols",
+                        on_change=_on_resize,
+                        bind="query-params", help=t("conv.cols_help", n=conv_math.MAX_GRID))
         e3.number_input(t("conv.ksize"), 1, 5, 3, key="conv_ksize", on_change=_on_resize,
                         bind="query-params", help=t("conv.ksize_help"))
         g_col, k_col = st.columns([3, 2])
@@ -169,8 +143,8 @@ def slide_controls() -> dict[str, Any]:
         s["grid_ok"] = grid
     if kernel is not None:
         s["kernel_ok"] = kernel
-    share.grid_to_link("conv_grid", s["grid_ok"], L.ARTICLE_IMAGE)
-    share.grid_to_link("conv_kernel", s["kernel_ok"], L.ARTICLE_KERNEL)
+    share.grid_to_link("conv_grid", s["grid_ok"], conv_math.ARTICLE_IMAGE)
+    share.grid_to_link("conv_kernel", s["kernel_ok"], conv_math.ARTICLE_KERNEL)
     return {"grid": s["grid_ok"], "kernel": s["kernel_ok"], "names": s["names"],
             "stride": int(stride), "padding": int(padding), "dilation": int(dilation),
             "duration": SPEEDS[speed]}
@@ -211,9 +185,10 @@ def _img_state(k: int) -> dict:
         st.session_state.setdefault(f"conv_img_size_{k}", 3)
         st.session_state.setdefault(f"conv_img_target_{k}", "all")
         st.session_state.setdefault(f"conv_img_bias_{k}", 0.0)
-        base = np.repeat(L.kernel_preset(name, 3)[None], 3, axis=0)
-        linked = share.incoming_grid(f"conv_img_k{k}", lambda x: codec.decode_stack(
-            x, max_rows=L.MAX_KERNEL, max_cols=L.MAX_KERNEL, square=True, limit=L.ABSURD))
+        base = np.repeat(conv_math.kernel_preset(name, 3)[None], 3, axis=0)
+        linked = share.incoming_grid(f"conv_img_k{k}", lambda x: links.decode_stack(
+            x, max_rows=conv_math.MAX_KERNEL, max_cols=conv_math.MAX_KERNEL, square=True,
+            limit=conv_math.ABSURD))
         if linked is not None:  # from a shared link: one channel or three
             base = np.repeat(linked, 3 // len(linked), axis=0)
             st.session_state[f"conv_img_size_{k}"] = base.shape[-1]
@@ -224,7 +199,8 @@ def _img_state(k: int) -> dict:
 def _apply_preset(k: int) -> None:
     s = _img_state(k)
     name = st.session_state[f"conv_img_preset_{k}"]
-    ker = L.kernel_preset(name, st.session_state[f"conv_img_size_{k}"], seed=s["ver"] + 7 * k)
+    ker = conv_math.kernel_preset(name, st.session_state[f"conv_img_size_{k}"],
+                                  seed=s["ver"] + 7 * k)
     st.session_state[f"conv_img_size_{k}"] = ker.shape[0]
     target = st.session_state.get(f"conv_img_target_{k}", "all")
     base = np.repeat(ker[None], 3, axis=0)
@@ -237,11 +213,12 @@ def _apply_preset(k: int) -> None:
 def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, float, str | None]:
     s = _img_state(k)
     c1, c2, c3, c4 = st.columns(4) if color else (*st.columns(3), None)
-    first = list(L.KERNEL_PRESETS).index(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)])
-    c1.selectbox(t("conv.preset"), list(L.KERNEL_PRESETS), first, key=f"conv_img_preset_{k}",
-                 format_func=lambda p: t(f"conv.preset_{p}"), on_change=_apply_preset, args=(k,),
+    first = list(conv_math.KERNEL_PRESETS).index(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)])
+    c1.selectbox(t("conv.preset"), list(conv_math.KERNEL_PRESETS), first,
+                 key=f"conv_img_preset_{k}",
+                 format_func=labeller("conv.preset_"), on_change=_apply_preset, args=(k,),
                  bind="query-params", help=t("conv.preset_help"))
-    c2.number_input(t("conv.ksize"), 1, L.MAX_KERNEL, 3, key=f"conv_img_size_{k}",
+    c2.number_input(t("conv.ksize"), 1, conv_math.MAX_KERNEL, 3, key=f"conv_img_size_{k}",
                     on_change=_apply_preset, args=(k,), bind="query-params",
                     help=t("conv.img_ksize_help"))
     bias = c3.number_input(t("conv.bias"), -10.0, 10.0, 0.0, step=0.1, key=f"conv_img_bias_{k}",
@@ -265,7 +242,7 @@ def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, float, str | None]:
     ker = np.stack(got)
     if reason is None:
         s["ok"] = np.concatenate([ker, s["ok"][len(got):]]) if not color else ker
-    fresh = L.kernel_preset(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)], 3)
+    fresh = conv_math.kernel_preset(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)], 3)
     share.grid_to_link(f"conv_img_k{k}", s["ok"], np.repeat(fresh[None], 3, axis=0))
     return (s["ok"] if color else s["ok"][:1]), float(bias), reason
 
@@ -277,7 +254,7 @@ def image_controls(is_color: bool) -> dict[str, Any]:
     if st.session_state.get("conv_img_mode") not in modes:  # first run, or a gray picture now
         st.session_state["conv_img_mode"] = modes[0]
     mode = c1.segmented_control(t("conv.mode"), modes, key="conv_img_mode", required=True,
-                                format_func=lambda m: t(f"conv.mode_{m}"),
+                                format_func=labeller("conv.mode_"),
                                 bind="query-params", help=t("conv.mode_help")) or modes[0]
     count = c2.number_input(t("conv.img_count"), 1, MAX_IMAGE_KERNELS, 1, key="conv_img_count",
                             bind="query-params", help=t("conv.img_count_help"))
@@ -299,6 +276,37 @@ def image_controls(is_color: bool) -> dict[str, Any]:
             reasons.append((k, reason))
     for k, reason in reasons:
         st.warning(t("conv.bad_kernel", n=k + 1) + " " + t(f"conv.bad_{reason}",
-                   limit=numbers.fmt(L.ABSURD)), icon="⚠️")
+                   limit=numbers.fmt(conv_math.ABSURD)), icon="⚠️")
     return {"mode": mode, "kernels": [np.asarray(k).tolist() for k in kernels],
             "bias": biases, "stride": int(stride), "padding": int(padding), "flip": bool(flip)}
+
+
+def pick(maps: list[dict]) -> tuple[dict, int, int]:
+    """Which feature map to explain and its output pixel (a click on a map sets them too)."""
+    ks = [d["k"] for d in maps]
+    if st.session_state.get("conv_pick_k") not in ks:
+        st.session_state["conv_pick_k"] = ks[0]
+    c1, c2, c3 = st.columns([1, 2, 2])
+    k = c1.selectbox(t("conv.pick_kernel"), ks, key="conv_pick_k", bind="query-params",
+                     format_func=lambda i: t("conv.kernel_n", n=i + 1),
+                     help=t("conv.pick_kernel_help"))
+    cur = maps[ks.index(k)]
+    picks = []
+    for col, name, top in ((c2, "conv_pick_r", cur["map"].shape[0] - 1),
+                           (c3, "conv_pick_c", cur["map"].shape[1] - 1)):
+        st.session_state[name] = min(max(int(st.session_state.get(name, top // 2)), 0), top)
+        if top < 1:  # a map one pixel high or wide: nothing to choose (a slider needs a range)
+            picks.append(0)
+            continue
+        picks.append(col.slider(t("conv.pick_row" if name.endswith("r") else "conv.pick_col"),
+                                0, top, key=name, bind="query-params",
+                                help=t("conv.pick_help")))
+    return cur, picks[0], picks[1]
+
+
+def on_map_click(k: int) -> None:
+    points = (st.session_state.get(f"conv_fmap_{k}") or {}).get("selection", {}).get("points")
+    if points:
+        st.session_state["conv_pick_k"] = k
+        st.session_state["conv_pick_r"] = int(round(points[0]["y"]))
+        st.session_state["conv_pick_c"] = int(round(points[0]["x"]))

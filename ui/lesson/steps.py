@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.lessons import guided as L
+from cnnviz.lessons import guided
 from cnnviz.viz import figures, style
 from ui.lang import t
 
@@ -73,18 +73,19 @@ def step_input() -> None:
     st.markdown(t("lesson.input_text"))
     left, right = st.columns([1, 1], gap="large")
     with left:
-        mode = st.segmented_control(t("lesson.input_mode"), list(L.PREP_MODES), default="original",
+        mode = st.segmented_control(t("lesson.input_mode"), list(guided.PREP_MODES),
+                                    default="original",
                                     required=True, key="lesson_input_mode", **KEEP,
-                                    format_func=labels("input_mode_", L.PREP_MODES),
+                                    format_func=labels("input_mode_", guided.PREP_MODES),
                                     help=t("lesson.input_mode_help")) or "original"
-        r = L.input_step(mode)
+        r = guided.input_step(mode)
         st.caption(t("lesson.input_mean", mean=style.fmt(r["mean"]), scale=style.fmt(r["scale"])))
         st.markdown(t("lesson.input_question"))
         answer = number_answer("input")
     with right:
         grid(r["values"], t("lesson.input_grid", mode=t(f"lesson.input_mode_{mode}")),
              "lesson_input_grid", signed=mode != "original")
-    right_now = L.check_number(answer, r["centred_corner"])
+    right_now = guided.check_number(answer, r["centred_corner"])
     verdict("input", answer, right_now, t("lesson.input_right"),
             t("lesson.input_hint", mean=style.fmt(r["mean"])))
 
@@ -98,7 +99,7 @@ def step_conv() -> None:
                                  **KEEP, help=t("lesson.conv_stride_help")))
     padding = int(c2.number_input(t("lesson.conv_padding"), 0, 2, 0, key="lesson_conv_padding",
                                   **KEEP, help=t("lesson.conv_padding_help")))
-    r = L.conv_step(stride, padding)
+    r = guided.conv_step(stride, padding)
     n = r["padded"].shape[0]
     a, b, c = st.columns([3, 2, 3])
     with a:
@@ -120,22 +121,22 @@ def step_conv() -> None:
 
 def step_activation() -> None:
     st.markdown(t("lesson.act_text"))
-    fmt = labels("act_fn_", L.ACTIVATIONS)
+    fmt = labels("act_fn_", guided.ACTIVATIONS)
     left, right = st.columns([1, 2], gap="large")
     with left:
-        fn = st.selectbox(t("lesson.act_fn"), list(L.ACTIVATIONS), key="lesson_act_fn",
+        fn = st.selectbox(t("lesson.act_fn"), list(guided.ACTIVATIONS), key="lesson_act_fn",
                           **KEEP, format_func=fmt, help=t("lesson.act_fn_help"))
         st.markdown(t("lesson.act_question"))
         answer = number_answer("activation")
     with right:
         a, b = st.columns(2)
         with a:
-            grid(L.MAP, t("lesson.act_before"), "lesson_act_before", signed=True)
+            grid(guided.MAP, t("lesson.act_before"), "lesson_act_before", signed=True)
         with b:
-            grid(L.activate(fn), t("lesson.act_after", fn=fmt(fn)), "lesson_act_after",
+            grid(guided.activate(fn), t("lesson.act_after", fn=fmt(fn)), "lesson_act_after",
                  signed=True)
-    zeros = L.relu_zeros()
-    verdict("activation", answer, L.check_number(answer, zeros),
+    zeros = guided.relu_zeros()
+    verdict("activation", answer, guided.check_number(answer, zeros),
             t("lesson.act_right", n=zeros), t("lesson.act_hint"))
 
 
@@ -146,7 +147,7 @@ def step_pooling() -> None:
     mode = st.radio(t("lesson.pool_mode"), ["avg", "max"], key="lesson_pool_mode", horizontal=True,
                     **KEEP, format_func=labels("pool_mode_", ("avg", "max")),
                     help=t("lesson.pool_mode_help"))
-    r = L.pool_step(mode)
+    r = guided.pool_step(mode)
     cols = st.columns([3, 2, 3, 2])
     for col, values, title, key in zip(
             cols, (r["stroke"], r["kernel"], r["fmap"], np.array([[r["kept"]]])),
@@ -167,7 +168,7 @@ def step_fc() -> None:
     with left:
         maps = int(st.slider(t("lesson.fc_maps"), 1, 4, 2, key="lesson_fc_maps",
                              **KEEP, help=t("lesson.fc_maps_help")))
-        r = L.fc_step(maps)
+        r = guided.fc_step(maps)
         st.markdown(t("lesson.fc_question"))
         answer = number_answer("fc")
     with right:
@@ -179,7 +180,7 @@ def step_fc() -> None:
         grid(r["vector"][None, :], t("lesson.fc_vector", n=r["features"]), "lesson_fc_vector",
              signed=False, cell_px=44)
     n = r["features"]
-    verdict("fc", (maps, answer), L.check_number(answer, r["weights"]),
+    verdict("fc", (maps, answer), guided.check_number(answer, r["weights"]),
             t("lesson.fc_right", n=n, w=r["weights"]), t("lesson.fc_hint", n=n))
 
 
@@ -187,7 +188,7 @@ def step_fc() -> None:
 
 @st.cache_data(max_entries=2, show_spinner=False)
 def _race_cached() -> dict:
-    return L.race()
+    return guided.race()
 
 
 def race() -> dict:
@@ -213,7 +214,7 @@ def loss_figure(results: dict, names: dict[str, str]) -> go.Figure:
 
 def step_training() -> None:
     st.markdown(t("lesson.train_text"))
-    fmt = labels("act_fn_", L.ACTIVATIONS)
+    fmt = labels("act_fn_", guided.ACTIVATIONS)
     st.button(t("lesson.train_run"), key="lesson_train", on_click=_train,
               icon=":material/play_arrow:", help=t("lesson.train_run_help"))
     results = st.session_state.get(RACE)
@@ -233,7 +234,7 @@ def step_training() -> None:
         for act, curves in results.items():
             st.caption(t("lesson.train_acc", fn=names[act], loss=style.fmt(curves["loss"][-1]),
                          acc=style.fmt(100 * curves["acc"][-1])))
-    best = L.winner(results)
+    best = guided.winner(results)
     verdict("training", answer, answer == best, t("lesson.train_right", fn=fmt(best)),
             t("lesson.train_hint"))
 

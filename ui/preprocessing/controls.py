@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.lang import t
+from ui.widgets import labeller
 
 N_POINTS = [2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
 N_PIXELS = [500, 1000, 2000, 5000]
@@ -13,11 +14,11 @@ PAIRS = {"RG": (0, 1), "RB": (0, 2), "GB": (1, 2)}
 
 
 def choice(where, name: str, options: list, key: str | None = None, fmt: str | None = None):
-    """A translated segmented control (labels fixed during the run: AppTest re-reads them)."""
-    labels = {o: t(f"preprocessing.{fmt or name}_{o}") for o in options}
+    """A translated segmented control, its value in the link."""
     return where.segmented_control(t(f"preprocessing.{name}"), options, default=options[0],
                                    required=True, key=key or f"prep_{name}", bind="query-params",
-                                   format_func=labels.get, help=t(f"preprocessing.{name}_help"))
+                                   format_func=labeller(f"preprocessing.{fmt or name}_"),
+                                   help=t(f"preprocessing.{name}_help"))
 
 
 def slider(where, name: str, lo, hi, value, step, help_key: str | None = None):

@@ -11,7 +11,7 @@ import streamlit as st
 from cnnviz import models
 from cnnviz.viz import style
 from ui.lang import current, t
-from ui.trainer.controls import act_name, keep, labeller, save
+from ui.trainer.controls import act_name, keep, save
 from ui.trainer.live import (
     OVERLAY_NEXT,
     curve_figures,
@@ -20,6 +20,7 @@ from ui.trainer.live import (
     runs,
     start_compare,
 )
+from ui.widgets import labeller
 
 
 def _pct(x: float | None) -> str:
@@ -84,7 +85,7 @@ def history_section() -> None:
     items = [{"activation": by_id[n]["spec"]["activation"], "curves": by_id[n]["curves"]}
              for n in chosen]
     names = [f"#{n} {act_name(by_id[n]['spec']['activation'])}" for n in chosen]
-    curve_figures(items, names, key="tr_overlay_fig", cache=("overlay", *chosen))
+    curve_figures(items, names, key="tr_overlay_fig", done_key=("overlay", *chosen))
 
 
 def compare_section(spec: dict[str, Any], settings: dict[str, Any], blocked: bool) -> None:

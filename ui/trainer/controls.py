@@ -8,7 +8,6 @@ back: switching pages loses no setting.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -17,9 +16,10 @@ import streamlit as st
 from cnnviz import i18n, models
 from cnnviz.classroom.train_jobs import MAX_EPOCHS, USUAL_LR
 from cnnviz.viz import style
-from cnnviz.viz import trainer as tv
+from cnnviz.viz import trainer as trainer_figs
 from ui.lang import current, t
-from ui.trainer.live import memo
+from ui.trainer.live import remember
+from ui.widgets import labeller
 
 SAVED = "_tr_saved"
 LR_OPTIONS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0,
@@ -50,13 +50,6 @@ def act_name(act: str) -> str:
     return t(f"trainer.act_{act}")
 
 
-def labeller(prefix: str) -> Callable[[Any], str]:
-    """A ``format_func`` bound to this run's language (widgets may call it later, outside
-    the script run, e.g. in AppTest)."""
-    lang = current()
-    return lambda k: i18n.t(f"{prefix}{k}", lang)
-
-
 def class_names(ds) -> tuple[str, ...]:
     return ds.class_names(current())
 
@@ -77,16 +70,16 @@ def data_controls() -> str:
                      h=side, w=side))
     with right:
         lang = current()
-        st.plotly_chart(memo(("preview", name, lang), lambda: _preview(name, lang)),
+        st.plotly_chart(remember(("preview", name, lang), lambda: _preview(name, lang)),
                         key="tr_preview")
     return name
 
 
 def _preview(name: str, lang: str):
     ds = models.dataset(name)
-    return tv.preview_figure(ds.x_train, ds.y_train, ds.class_names(lang),
-                             title=i18n.t("trainer.preview_title", lang),
-                             value_label=i18n.t("common.value", lang))
+    return trainer_figs.preview_figure(ds.x_train, ds.y_train, ds.class_names(lang),
+                                       title=i18n.t("trainer.preview_title", lang),
+                                       value_label=i18n.t("common.value", lang))
 
 
 def network_controls(dataset: str) -> dict[str, Any]:

@@ -18,11 +18,11 @@ from PIL import Image
 
 from cnnviz import datasets, models, train
 from cnnviz.viz import figures, style
-from cnnviz.viz import trainer as tv
+from cnnviz.viz import trainer as trainer_figs
 from ui import image_input
 from ui.lang import current, t
 from ui.trainer.controls import keep, save
-from ui.trainer.live import memo, run_label, runs
+from ui.trainer.live import remember, run_label, runs
 
 MODEL, EVAL, SEEN = "_tr_model", "_tr_eval", "_tr_seen"
 MAX_MISTAKES = 12
@@ -76,7 +76,8 @@ def _evaluation(run: dict[str, Any], model) -> tuple[np.ndarray, np.ndarray]:
 def kernels_section(run: dict[str, Any], model) -> None:
     w = model.layers[0].params["weight"]
     k = w.shape[-1]
-    st.plotly_chart(memo(("fig_kernels", run["n"], current()), lambda: tv.mosaic_figure(
+    st.plotly_chart(remember(("fig_kernels", run["n"], current()),
+                             lambda: trainer_figs.mosaic_figure(
         w[:, 0], title=t("trainer.kernels_title", n=w.shape[0], k=k), cols=4 if k in (3, 5) else 8,
         signed=True, tile_label=t("trainer.kernel_word"), value_label=t("trainer.weight"),
         width_px=900, max_height=520)), key="tr_kernels")  # fmt: skip
@@ -116,23 +117,23 @@ def example_section(run: dict[str, Any], model) -> None:
                   else ":red[:material/cancel:]"))
     key = (run["n"], i, view, lang)
     if view == "fc":
-        logits, _ = memo(("logits",) + key[:2], lambda: _outputs(run, model, ds, i))
+        logits, _ = remember(("logits",) + key[:2], lambda: _outputs(run, model, ds, i))
         top = int(np.argmax(logits))
         c1, c2 = st.columns(2)
-        c1.plotly_chart(memo(("fig_logits",) + key, lambda: tv.bars_figure(
+        c1.plotly_chart(remember(("fig_logits",) + key, lambda: trainer_figs.bars_figure(
             logits, names, title=t("trainer.logits_title"), y_title=t("trainer.axis_logit"),
             x_title=t("trainer.axis_class"), highlight=top)), key="tr_logits")  # fmt: skip
-        c2.plotly_chart(memo(("fig_softmax",) + key, lambda: tv.bars_figure(
+        c2.plotly_chart(remember(("fig_softmax",) + key, lambda: trainer_figs.bars_figure(
             models.softmax(logits), names, title=t("trainer.softmax_title"),
             y_title=t("trainer.axis_prob"), x_title=t("trainer.axis_class"), percent=True,
             highlight=top)), key="tr_softmax")
         st.caption(t("trainer.fc_note", d=model.layers[-1].in_features))
     elif view == "flatten":
-        st.plotly_chart(memo(("fig_flat",) + key, lambda: _flat_figure(run, model, ds, i)),
+        st.plotly_chart(remember(("fig_flat",) + key, lambda: _flat_figure(run, model, ds, i)),
                         key="tr_flat")
         st.caption(t("trainer.flat_note"))
     else:
-        st.plotly_chart(memo(("fig_map",) + key, lambda: _map_figure(model, ds, i, view)),
+        st.plotly_chart(remember(("fig_map",) + key, lambda: _map_figure(model, ds, i, view)),
                         key="tr_map")
         st.caption(t(f"trainer.maps_note_{_kind(view)}"))
 
@@ -164,15 +165,15 @@ def _map_figure(model, ds, i: int, view: str):
     models.drop_caches(model)
     title = (t("trainer.input_title", h=arr.shape[1], w=arr.shape[2]) if view == "input" else
              t("trainer.maps_title", name=view, c=arr.shape[0], h=arr.shape[1], w=arr.shape[2]))
-    return tv.mosaic_figure(
+    return trainer_figs.mosaic_figure(
         arr, title=title,
         cols=8, tile_label=t("trainer.channel"), value_label=t("common.value"), text=False)
 
 
 def _flat_figure(run, model, ds, i: int):
-    _, flat = memo(("logits", run["n"], i), lambda: _outputs(run, model, ds, i))
+    _, flat = remember(("logits", run["n"], i), lambda: _outputs(run, model, ds, i))
     c, h, w = next(s for n, s, _ in reversed(_shapes(run)) if len(s) == 3)
-    return tv.vector_figure(
+    return trainer_figs.vector_figure(
         flat, title=t("trainer.flat_title", d=flat.size, c=c, h=h, w=w),
         x_title=t("trainer.axis_index"), y_title=t("common.value"),
         boundaries=range(0, flat.size, h * w))  # fmt: skip
@@ -185,7 +186,7 @@ def errors_section(run: dict[str, Any], model) -> None:
     preds, _ = _evaluation(run, model)
     cm = train.confusion_matrix(ds.y_test, preds, len(names))
     c1, c2 = st.columns([1, 1], vertical_alignment="center")
-    c1.plotly_chart(memo(("fig_cm", run["n"], lang), lambda: tv.confusion_figure(
+    c1.plotly_chart(remember(("fig_cm", run["n"], lang), lambda: trainer_figs.confusion_figure(
         cm, names, title=t("trainer.cm_title"), x_title=t("trainer.cm_pred"),
         y_title=t("trainer.cm_true"), count_label=t("trainer.cm_count"))), key="tr_cm")
     wrong = np.flatnonzero(preds != ds.y_test)
@@ -195,7 +196,7 @@ def errors_section(run: dict[str, Any], model) -> None:
     c2.caption(t("trainer.mistakes_note"))
     shown = wrong[:MAX_MISTAKES]
     captions = [f"{names[int(ds.y_test[j])]} → {names[int(preds[j])]}" for j in shown]
-    st.plotly_chart(memo(("fig_wrong", run["n"], lang), lambda: tv.examples_figure(
+    st.plotly_chart(remember(("fig_wrong", run["n"], lang), lambda: trainer_figs.examples_figure(
         ds.x_test[shown, 0], captions,
         title=t("trainer.mistakes_title", n=wrong.size, total=len(preds)),
         value_label=t("common.value"))), key="tr_mistakes")  # fmt: skip
@@ -208,16 +209,17 @@ def use_section(run: dict[str, Any], model) -> None:
     names = models.dataset(name).class_names(lang)
     image = image_input.working_image()
     picture = (st.session_state.get("image") or {}).get("serial"), image.shape
-    x, probs = memo(("use", run["n"], picture), lambda: _classify(name, image, model))
+    x, probs = remember(("use", run["n"], picture), lambda: _classify(name, image, model))
     top = int(np.argmax(probs))
     side = x.shape[-1]
     c1, c2, c3 = st.columns([1, 1, 1.4])
-    c1.image(memo(("thumb", picture), lambda: _png(image)), caption=t("trainer.use_original"),
+    c1.image(remember(("thumb", picture), lambda: _png(image)), caption=t("trainer.use_original"),
              width="stretch")
-    c2.plotly_chart(memo(("fig_use_x", run["n"], picture, lang), lambda: figures.map_figure(
+    c2.plotly_chart(remember(("fig_use_x", run["n"], picture, lang), lambda: figures.map_figure(
         x[0, 0], title=t("trainer.use_sees", s=side), signed=False, limit=1.0,
         hover_label=t("common.value"), height=300)), key="tr_use_input")  # fmt: skip
-    c3.plotly_chart(memo(("fig_use_p", run["n"], picture, lang), lambda: tv.bars_figure(
+    c3.plotly_chart(remember(("fig_use_p", run["n"], picture, lang),
+                             lambda: trainer_figs.bars_figure(
         probs, names, title=t("trainer.use_probs_title"), y_title=t("trainer.axis_prob"),
         x_title=t("trainer.axis_class"), percent=True, highlight=top)), key="tr_use_probs")
     st.markdown(t("trainer.use_verdict", guess=names[top], p=f"{100 * probs[top]:.1f}%"))

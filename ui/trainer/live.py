@@ -9,6 +9,7 @@ the overlay after a comparison).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +18,11 @@ import streamlit as st
 from cnnviz import i18n, models
 from cnnviz.classroom.train_jobs import ENDINGS, USUAL_LR, Member, TrainJob
 from cnnviz.viz import style
-from cnnviz.viz import trainer as tv
+from cnnviz.viz import trainer as trainer_figs
+from ui import cache
 from ui.lang import current, t
 
 JOB, RUNS, COUNTER, TICKING = "_tr_job", "_tr_runs", "_tr_run_n", "_tr_ticking"
-FIGS, MAX_FIGS = "_tr_figs", 48
 OVERLAY_NEXT = "_tr_overlay_next"
 MAX_RUNS = 20
 TICK_SECONDS = 0.5
@@ -52,16 +53,10 @@ def runs() -> list[dict[str, Any]]:
     return st.session_state.setdefault(RUNS, [])
 
 
-def memo(key: tuple, build: Callable[[], Any]) -> Any:
-    """This user's small cache of built figures (and the arrays behind them), so a rerun
-    caused by another widget does not rebuild what did not change. ``key`` holds everything
-    the result depends on (run number, language, choices); runs never change once kept."""
-    cache = st.session_state.setdefault(FIGS, {})
-    if key not in cache:
-        if len(cache) >= MAX_FIGS:
-            cache.clear()
-        cache[key] = build()
-    return cache[key]
+#: This user's built figures (and the arrays behind them), so a rerun caused by another widget
+#: does not rebuild what did not change: ``remember(key, build)``, ``key`` holding everything the
+#: result depends on (run number, language, choices); runs never change once kept.
+remember = functools.partial(cache.session, "trainer", size=48)
 
 
 def collect() -> bool:
@@ -140,11 +135,11 @@ def colors_for(acts: list[str]) -> list[str]:
 
 
 def curve_figures(items: list[dict[str, Any]], names: list[str], key: str,
-                  cache: tuple | None = None) -> None:
+                  done_key: tuple | None = None) -> None:
     """Loss, accuracy (train dotted, test solid) and gradient norms of ``items`` (members'
     snapshots or history runs, each with ``activation`` and ``curves``), side by side.
 
-    ``cache``: a memo key when the curves can no longer change (finished runs)."""
+    ``done_key``: a cache key when the curves can no longer change (finished runs)."""
 
     def build() -> tuple:
         colors = colors_for([it["activation"] for it in items])
@@ -153,23 +148,23 @@ def curve_figures(items: list[dict[str, Any]], names: list[str], key: str,
             c = it["curves"]
             loss.append({"name": name, "x": c["x"], "y": c["loss"], "color": color})
             acc.append({"name": f"{name} · {t('trainer.test')}", "x": c["test_x"],
-                        "y": c["test_acc"], "color": color, "dash": tv.DASH["test"],
+                        "y": c["test_acc"], "color": color, "dash": trainer_figs.DASH["test"],
                         "markers": True})
             acc.append({"name": f"{name} · {t('trainer.train')}", "x": c["x"],
-                        "y": c["train_acc"], "color": color, "dash": tv.DASH["train"],
+                        "y": c["train_acc"], "color": color, "dash": trainer_figs.DASH["train"],
                         "width": 1.6})
             grads.append({"name": name, "x": c["grad_x"], "grad": c["grad"], "color": color})
         epoch = t("trainer.axis_epoch")
         return (
-            tv.lines_figure(loss, title=t("trainer.chart_loss"), x_title=epoch,
-                            y_title=t("trainer.axis_loss")),
-            tv.lines_figure(acc, title=t("trainer.chart_acc"), x_title=epoch,
-                            y_title=t("trainer.axis_acc"), y_range=(0, 1.02)),
-            tv.grad_figure(grads, title=t("trainer.chart_grad"), x_title=epoch,
-                           y_title=t("trainer.axis_grad")),
+            trainer_figs.lines_figure(loss, title=t("trainer.chart_loss"), x_title=epoch,
+                                      y_title=t("trainer.axis_loss")),
+            trainer_figs.lines_figure(acc, title=t("trainer.chart_acc"), x_title=epoch,
+                                      y_title=t("trainer.axis_acc"), y_range=(0, 1.02)),
+            trainer_figs.grad_figure(grads, title=t("trainer.chart_grad"), x_title=epoch,
+                                     y_title=t("trainer.axis_grad")),
         )
 
-    loss, acc, grad = memo((*cache, current()), build) if cache else build()
+    loss, acc, grad = remember((*done_key, current()), build) if done_key else build()
     c1, c2 = st.columns(2)
     c1.plotly_chart(loss, key=f"{key}_loss")
     c2.plotly_chart(acc, key=f"{key}_acc")
@@ -304,6 +299,6 @@ def live_section(where: str, start, blocked: bool) -> None:
         _metrics(snap)
         names = [t(f"trainer.act_{m['activation']}") for m in snap["members"]]
         curve_figures(snap["members"], names, key=f"tr_live_{where}",
-                      cache=("live", snap["id"]) if snap["state"] in ENDINGS else None)
+                      done_key=("live", snap["id"]) if snap["state"] in ENDINGS else None)
 
     panel()

@@ -1,0 +1,128 @@
+"""ui/cache.py, the one cache: results and figures per input for the class (keyed by every byte
+of an array), and a bounded per-session store for what is personal."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+
+import numpy as np
+import plotly
+import pytest
+import streamlit as st
+
+from cnnviz.viz import figures
+from ui import cache
+
+
+def test_digest_sees_one_changed_pixel_of_a_large_picture():
+    a = np.random.default_rng(0).random((1024, 1024, 3)).astype(np.float32)
+    b = a.copy()
+    b[700, 3, 1] += 0.25
+    assert cache.array_digest(a) != cache.array_digest(b)
+    assert cache.array_digest(a) == cache.array_digest(a.copy())
+    assert cache.array_digest(a) != cache.array_digest(a.astype(np.float64))
+    assert cache.array_digest(a[:, :, 0]) != cache.array_digest(a[:, :, 0].T)  # shape counts
+    assert cache.array_digest(np.array(["x", "y"], object)) != cache.array_digest(
+        np.array(["x", "z"], object))
+
+
+def test_a_cached_result_is_never_handed_to_a_different_large_picture():
+    # Streamlit alone samples 100 000 elements of such an array for its cache key (pixel (0, 0)
+    # is not among them with its default seed): these two pictures would share one entry, and
+    # one student would see the other's result.
+    calls = []
+
+    @st.cache_data(max_entries=4, show_spinner=False, hash_funcs=cache.HASH_FUNCS)
+    def brightest(img: np.ndarray) -> float:
+        calls.append(1)
+        return float(img.max())
+
+    a = np.zeros((1024, 1024), np.float32)
+    b = a.copy()
+    b[0, 0] = 1.0
+    assert brightest(a) == 0.0
+    assert brightest(b) == 1.0
+    assert brightest(a) == 0.0 and len(calls) == 2  # the third call was a hit
+
+
+def test_figure_is_the_builders_figure_and_cached():
+    v = np.arange(300 * 200, dtype=np.float32).reshape(300, 200)
+    fig = cache.figure(figures.map_figure, v, title="t", hover_label="值")
+    assert fig.to_dict() == figures.map_figure(v, title="t", hover_label="值").to_dict()
+    again = cache.figure(figures.map_figure, v, title="t", hover_label="值")
+    assert again.to_dict() == fig.to_dict() and again.to_dict() is not fig.to_dict()  # a copy
+    other = cache.figure(figures.map_figure, v, title="t", hover_label="value")
+    assert other.to_dict()["data"][1]["hovertemplate"] != fig.to_dict()["data"][1]["hovertemplate"]
+
+
+def test_figure_refuses_a_builder_it_could_not_look_up_again():
+    def local(v):
+        return figures.map_figure(v)
+
+    with pytest.raises(ValueError):
+        cache.figure(local, np.zeros((2, 2)))
+    with pytest.raises(ValueError):
+        cache.figure(np.zeros, 3)
+
+
+def test_shared_computes_once_per_distinct_input_and_hands_out_copies():
+    from cnnviz.lessons import overview
+
+    scene = cache.shared(overview.sharing_scene, "cross", 3, seed=11)
+    again = cache.shared(overview.sharing_scene, "cross", 3, seed=11)
+    assert np.array_equal(again.fmap, scene.fmap) and again.positions == scene.positions
+    assert again is not scene  # a copy: nothing one user changes reaches another
+    again.fmap[:] = -1
+    assert cache.shared(overview.sharing_scene, "cross", 3, seed=11).fmap.max() > 0
+    assert cache.shared(overview.sharing_scene, "cross", 3, seed=12).positions != scene.positions
+
+
+def test_shared_tells_two_large_pictures_apart_by_one_pixel():
+    from cnnviz.lessons import overview
+
+    a = np.zeros((1024, 1024), np.float32)
+    b = a.copy()
+    b[0, 0] = 1.0  # Streamlit's own sampling hasher does not look at this pixel
+    assert cache._holds_picture(((a,), {}))
+    assert cache.shared(overview.pipeline, a)["input"].max() == 0.0
+    assert cache.shared(overview.pipeline, b)["input"].max() == 1.0
+    assert cache.shared(overview.pipeline, a)["input"].max() == 0.0
+
+
+def test_shared_refuses_a_function_it_could_not_look_up_again():
+    with pytest.raises(ValueError):
+        cache.shared(lambda v: v, 3)
+    with pytest.raises(ValueError):
+        cache.shared(np.zeros, 3)
+
+
+def test_figure_takes_a_builder_that_returns_a_dict():
+    from cnnviz.lessons import pooling as pool_math
+    from cnnviz.viz import pooling as pool_figs
+
+    seq = pool_math.step_sequence(pool_math.ARTICLE_4X4, 2, 2, 0)
+    labels = {k: k for k in ("title", "input", "output", "play", "pause", "value", "padding")}
+    labels["step"] = "{i} {j}"
+    fig = cache.figure(pool_figs.step_spec, seq, "max", labels)
+    expected = pool_figs.step_spec(seq, "max", labels)
+    as_json = partial(json.dumps, cls=plotly.utils.PlotlyJSONEncoder, sort_keys=True)
+    assert as_json(fig.to_dict()) == as_json(expected)
+
+
+def test_session_keeps_the_last_few_results_of_this_user():
+    calls = []
+
+    def build(tag):
+        calls.append(tag)
+        return tag * 10
+
+    assert cache.session("t_slot", "a", lambda: build(1), size=2) == 10
+    assert cache.session("t_slot", "a", lambda: build(9), size=2) == 10  # kept: not rebuilt
+    assert cache.session("t_slot", "b", lambda: build(2), size=2) == 20
+    assert cache.session("t_slot", "a", lambda: build(9), size=2) == 10  # "a" is now newest
+    assert cache.session("t_slot", "c", lambda: build(3), size=2) == 30  # drops "b"
+    assert cache.session("t_slot", "b", lambda: build(4), size=2) == 40
+    assert calls == [1, 2, 3, 4]
+    assert len(st.session_state[cache.SESSION_KEY]["t_slot"]) == 2  # bounded
+    assert cache.session("other", "a", lambda: build(5)) == 50  # slots are separate

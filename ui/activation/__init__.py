@@ -1,0 +1,1 @@
+"""The activation page's controls and its lesson-error sentences."""
