@@ -27,16 +27,6 @@ def _layout(fig: go.Figure, title: str, *, height: int) -> go.Figure:
                                                   "family": style.FONT_FAMILY}})
 
 
-def from_dict(spec: dict) -> go.Figure:
-    """A figure again from its ``to_dict()``, without validating it a second time.
-
-    Validation is most of the cost of building a Plotly figure (~10 ms each); a page that
-    caches ``fig.to_dict()`` of figures this module already built (and validated) can redraw
-    them in ~1 ms.
-    """
-    return go.Figure(spec, _validate=False)
-
-
 def _rgba(color: str, alpha: float) -> str:
     r, g, b = (int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r}, {g}, {b}, {alpha})"
