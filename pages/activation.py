@@ -11,7 +11,7 @@ from cnnviz import numbers
 from cnnviz.lessons import activation as act_math
 from cnnviz.viz import activation as act_figs
 from cnnviz.viz import figures, style
-from ui import cache, display, image_input
+from ui import cache, display, image_input, lazy
 from ui.activation.controls import (
     NAMES,
     curve_controls,
@@ -90,6 +90,12 @@ def map_column(r: dict, which: str, title: str, hist_title: str) -> None:
 def map_section(alpha: float) -> None:
     st.header(t("activation.map_title"))
     st.markdown(t("activation.map_intro"))
+    if lazy.shown("act_map_open", ("act_kernel", "act_map_fn", "act_bias")):
+        map_part(alpha)
+    why("activation.why_map")
+
+
+def map_part(alpha: float) -> None:
     s = map_controls()
     with section():
         gray = image_input.working_image(gray=True)
@@ -109,7 +115,6 @@ def map_section(alpha: float) -> None:
                        help=t(f"activation.{key}_help"))
         if s["fn"] != "relu":
             st.markdown(t("activation.relu_compare", share=style.fmt(100 * r["relu_zero"])))
-    why("activation.why_map")
 
 
 # --- 3. vanishing gradients --------------------------------------------------------------
@@ -170,6 +175,13 @@ def norm_metrics(norms: dict) -> None:
 def vanish_section(alpha: float) -> None:
     st.header(t("activation.vanish_title"))
     st.markdown(t("activation.vanish_intro"))
+    if lazy.shown("act_deep_open", ("act_deep_", "act_chain_", "act_init", "act_layers",
+                                    "act_seed")):
+        vanish_part(alpha)
+    why("activation.why_vanish")
+
+
+def vanish_part(alpha: float) -> None:
     fns = st.pills(t("activation.deep_fns"), NAMES, selection_mode="multi",
                    default=["sigmoid", "tanh", "relu"], format_func=labeller("activation.fn_"),
                    key="act_deep_fns", bind="query-params", help=t("activation.deep_fns_help"))
@@ -184,7 +196,6 @@ def vanish_section(alpha: float) -> None:
         chain_part(fns, alpha, seed)
     if norms:
         norm_metrics(norms)
-    why("activation.why_vanish")
 
 
 # --- 4. summary ----------------------------------------------------------------------------

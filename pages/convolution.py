@@ -13,7 +13,7 @@ from cnnviz import functional as F
 from cnnviz import images, numbers
 from cnnviz.lessons import conv as conv_math
 from cnnviz.viz import conv as conv_figs
-from ui import cache, display, image_input
+from ui import cache, display, image_input, lazy
 from ui.conv import controls as conv_controls
 from ui.errors import guard
 from ui.lang import t
@@ -84,6 +84,12 @@ def slide_section() -> None:
 def rgb_section() -> None:
     st.header(t("conv.rgb_title"))
     st.markdown(t("conv.rgb_intro"))
+    if lazy.shown("conv_rgb_open", ("conv_rgb_",)):
+        rgb_part()
+    why("conv.why_rgb")
+
+
+def rgb_part() -> None:
     s = conv_controls.rgb_controls()
     with guard():
         ex, f = cache.shared(conv_math.rgb_example, s["seed"], s["kernels"]), s["follow"]
@@ -112,7 +118,6 @@ def rgb_section() -> None:
                                key=key, config=NO_BAR)
         k, ho, wo = maps.shape
         st.markdown(t("conv.rgb_depth", k=k, h=ho, w=wo))
-    why("conv.why_rgb")
 
 
 def _source(mode: str) -> tuple[np.ndarray, tuple]:
@@ -159,6 +164,12 @@ def image_section() -> None:
     note = image_input.drawing_note()  # the picture is the student's drawing
     if note is not None:
         st.info(note or t("draw.hint_conv"), icon=":material/draw:")
+    if lazy.shown("conv_img_open", ("conv_img_", "conv_pick_", "conv_flip")):
+        image_part()
+    why("conv.why_image")
+
+
+def image_part() -> None:
     gray_only = image_input.working_image().ndim == 2
     s = conv_controls.image_controls(not gray_only)
     x, src_key = _source(s["mode"])
@@ -196,7 +207,6 @@ def image_section() -> None:
                                              config=NO_BAR)
         explain_block(ex, k, i, j)
     flip_section(cur["kernel"], x, s)
-    why("conv.why_image")
 
 
 def explain_block(ex: dict, k: int, i: int, j: int) -> None:

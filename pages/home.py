@@ -9,7 +9,7 @@ import streamlit as st
 from cnnviz import images
 from cnnviz.lessons import overview
 from cnnviz.viz import figures, style
-from ui import cache, display, image_input
+from ui import cache, display, image_input, lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
@@ -97,9 +97,16 @@ def calculator_section() -> None:
     why("home.calc_why")
 
 
+@st.fragment
 def sharing_section() -> None:
     st.header(t("home.share_title"))
     st.markdown(t("home.share_intro"))
+    if lazy.shown("home_share_open", ("home_pattern", "home_copies", "home_seed", "home_noise")):
+        sharing_part()
+    why("home.share_why")
+
+
+def sharing_part() -> None:
     c1, c2, c3, c4 = st.columns(4)
     pattern = c1.selectbox(t("home.share_pattern"), list(overview.PATTERNS), key="home_pattern",
                            format_func=labeller("home.pattern_"),
@@ -124,7 +131,6 @@ def sharing_section() -> None:
                        key="home_fmap")
         st.caption(t("home.share_result", n=len(demo.positions), peak=style.fmt(demo.peak),
                      hits=demo.hits))
-    why("home.share_why")
 
 
 header("home")

@@ -11,7 +11,7 @@ from cnnviz import images, numbers
 from cnnviz.lessons import pooling as pool_math
 from cnnviz.viz import pooling as pool_figs
 from cnnviz.viz import style
-from ui import cache, display, image_input
+from ui import cache, display, image_input, lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
@@ -66,9 +66,16 @@ def step_section() -> None:
     why("pooling.why_step")
 
 
+@st.fragment
 def article_section() -> None:
     st.header(t("pooling.article_title"))
     st.markdown(t("pooling.turn_intro"))
+    if lazy.shown("pool_article_open"):
+        article_part()
+    why("pooling.why_redundant")
+
+
+def article_part() -> None:
     keys = ("turn_stroke", "turn_kernel", "turn_fmap", "turn_max", "turn_avg", "four_input",
             "four_max", "four_avg")
     specs = cache.shared(pool_figs.article_specs, cache.shared(pool_math.turn_example),
@@ -85,7 +92,6 @@ def article_section() -> None:
     for col, key in zip(display.panels("pool_four", 3, "s"), keys[5:], strict=True):
         col.plotly_chart(cache.Prebuilt(specs[key]), key=f"pool_{key}")
     st.markdown(t("pooling.four_text"))
-    why("pooling.why_redundant")
 
 
 def shape_text(shape: tuple) -> str:
@@ -180,6 +186,11 @@ def global_section(gray: np.ndarray, maps: np.ndarray, s: dict) -> None:
 def real_maps_section() -> None:
     st.header(t("pooling.fm_title"))
     st.markdown(t("pooling.fm_intro", side=LESSON_SIDE))
+    if lazy.shown("pool_fm_open", ("pool_fm_", "pool_shift")):
+        real_maps_part()
+
+
+def real_maps_part() -> None:
     s = feature_controls()
     gray = np.ascontiguousarray(images.resize_to_working(
         image_input.working_image(gray=True), LESSON_SIDE), dtype=np.float32)

@@ -13,7 +13,7 @@ from cnnviz import images
 from cnnviz.lessons import preprocessing as prep_math
 from cnnviz.viz import figures, style
 from cnnviz.viz import preprocessing as prep_figs
-from ui import cache, display, image_input
+from ui import cache, display, image_input, lazy
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header
@@ -121,8 +121,7 @@ def story_section() -> None:
         with guard():
             rgb3d_section(rgb, story3)
     if story is not None:
-        with guard():
-            descent_section(story)
+        descent_section(story)
 
 
 def rgb3d_section(rgb: np.ndarray, story3: prep_math.Story) -> None:
@@ -145,6 +144,13 @@ def rgb3d_section(rgb: np.ndarray, story3: prep_math.Story) -> None:
 def descent_section(story: prep_math.Story) -> None:
     st.subheader(t("preprocessing.descent_title"))
     st.markdown(t("preprocessing.descent_intro"))
+    if lazy.shown("prep_descent_open"):
+        with guard():
+            descent_part(story)
+    explain("why_centering")
+
+
+def descent_part(story: prep_math.Story) -> None:
     paths = {k: prep_math.descent(story.points[k]) for k in ("original", "normalized", "whitened")}
 
     def cond(d: prep_math.DescentPath) -> str:
@@ -165,7 +171,6 @@ def descent_section(story: prep_math.Story) -> None:
               "prep_descent" if name == "original" else f"prep_descent_{name}")
     st.caption(t("preprocessing.descent_steps", a=steps(paths["original"]),
                  b=steps(paths["normalized"]), c=steps(paths["whitened"])))
-    explain("why_centering")
 
 
 # ---- 2. the picture --------------------------------------------------------------------------
@@ -173,6 +178,11 @@ def descent_section(story: prep_math.Story) -> None:
 def image_section() -> None:
     st.header(t("preprocessing.image_title"))
     st.markdown(t("preprocessing.image_intro"))
+    if lazy.shown("prep_img_open", ("prep_img_",)):
+        image_part()
+
+
+def image_part() -> None:
     norm = choice(st, "norm", ["minmax", "std"], key="prep_img_norm")
     with guard():
         stages, hists = cache.shared(prep_math.image_views, small_image(), norm)
@@ -200,6 +210,12 @@ def image_section() -> None:
 def zca_section() -> None:
     st.header(t("preprocessing.zca_title"))
     st.markdown(t("preprocessing.zca_intro"))
+    if lazy.shown("prep_zca_open", ("prep_zca_", "prep_eps")):
+        zca_part()
+    explain("why_whitening")
+
+
+def zca_part() -> None:
     c1, c2 = st.columns([2, 3])
     source = choice(c1, "zca_source", ["picture", "digits"])
     eps = c2.select_slider(t("preprocessing.eps"), EPS_OPTIONS, EPS_OPTIONS[8], style.fmt,
@@ -229,7 +245,6 @@ def zca_section() -> None:
                   "prep_zca_picture")
         if not z.no_variance:
             spectrum(z, right if z.picture is None else st)
-    explain("why_whitening")
 
 
 def spectrum(z: prep_math.ZCAResult, where) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import models
+from ui import lazy
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
@@ -32,7 +33,7 @@ from ui.trainer.inspect import (
     pick_run,
     use_section,
 )
-from ui.trainer.live import collect, live_section, start_single
+from ui.trainer.live import collect, current_job, live_section, start_single
 
 header("trainer")
 collect()  # a run that ended while another page was open joins the history now
@@ -72,11 +73,15 @@ with st.container(key="tr_sec_train"):
 with st.container(key="tr_sec_compare"):
     st.header(t("trainer.sec_compare"))
     st.markdown(t("trainer.compare_intro"))
-    with guard():
-        compare_section(spec, settings, blocked=problem is not None)
-    st.subheader(t("trainer.sec_history"))
-    with guard():
-        history_section()
+    job = current_job()
+    if job is not None and not job.finished and job.kind == "compare":
+        st.session_state["tr_cmp_open"] = True  # a race in progress stays in view
+    if lazy.shown("tr_cmp_open", ("tr_cmp_", "tr_overlay", "tr_clear")):
+        with guard():
+            compare_section(spec, settings, blocked=problem is not None)
+        st.subheader(t("trainer.sec_history"))
+        with guard():
+            history_section()
     why("trainer.why_compare")
 
 with st.container(key="tr_sec_inspect"):

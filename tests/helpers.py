@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import struct
 import time
 import zlib
@@ -57,15 +58,28 @@ def registered_pages() -> list[tuple[str, str]]:
     return [(f, url) for f, _, url, _ in PAGES if (ROOT / f).exists()]
 
 
-def run_page(page: str | None = None, lang: str = "en", *, timeout: float = 90, state=None):
+def lazy_parts() -> list[str]:
+    """Keys of every part a page draws on demand (``lazy.shown("key", ...)`` in pages/, ui/)."""
+    keys = []
+    for path in sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("ui/**/*.py")]):
+        keys += re.findall(r'lazy\.shown\(\s*"([a-z_0-9]+)"', path.read_text(encoding="utf-8"))
+    return list(dict.fromkeys(keys))
+
+
+def run_page(page: str | None = None, lang: str = "en", *, timeout: float = 90, state=None,
+             opened: bool = True):
     """Run app.py (and switch to ``page``, e.g. "pages/convolution.py") in AppTest.
 
     ``state`` seeds ``st.session_state`` before the first run (widget keys, data_editor edits).
+    ``opened``: every part drawn on demand starts open, as if the student had opened it (the
+    closed first view has its own tests); False: the page as a new session first sees it.
     """
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     at.session_state["lang"] = lang
+    for key in lazy_parts() if opened else ():
+        at.session_state[key] = True
     for key, value in (state or {}).items():
         at.session_state[key] = value
     at.run()
@@ -74,13 +88,16 @@ def run_page(page: str | None = None, lang: str = "en", *, timeout: float = 90, 
     return at
 
 
-def open_page(page: str, lang: str = "en", state: dict | None = None, *, timeout: float = 90):
+def open_page(page: str, lang: str = "en", state: dict | None = None, *, timeout: float = 90,
+              opened: bool = True):
     """Like :func:`run_page`, but switching to ``page`` before the first run (the home page never
     runs), and checked to run without an exception."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     at.session_state["lang"] = lang
+    for key in lazy_parts() if opened else ():
+        at.session_state[key] = True
     for key, value in (state or {}).items():
         at.session_state[key] = value
     at.switch_page(page).run()

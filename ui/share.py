@@ -28,7 +28,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.classroom import links, presets
-from ui import display
+from ui import display, lazy
 from ui.lang import current, t
 
 START = "_share_start"  # the query parameters of the session's first run: key -> list[str]
@@ -246,6 +246,7 @@ def _apply(preset: dict[str, Any], *, from_link: bool = False) -> None:
         widgets[key] = list(value) if isinstance(value, tuple) else value
     for key, value in widgets.items():
         state[key] = value
+    lazy.want(preset["params"])  # parts of the page drawn on demand open for these settings
     if from_link:
         state[RESYNC] = widgets
     if preset.get("only"):

@@ -337,18 +337,19 @@ def grid_figure(
 
 def _map_traces(v: np.ndarray, zmin: float, zmax: float, scale: list, signed: bool,
                 hover: str, colorbar: dict | None, *, axes: tuple[str, str] = ("x", "y"),
+                exact_cells: int = MAX_HEATMAP_CELLS, hover_side: int = HOVER_SIDE,
                 ) -> list[dict]:
-    """The traces of one map: an exact heatmap when small, else a JPEG (shared colours via the
-    lookup table) plus a nearly invisible coarse heatmap that answers hover and carries the
-    colour bar."""
+    """The traces of one map: an exact heatmap up to ``exact_cells``, else a picture (shared
+    colours via the lookup table) plus a nearly invisible coarse heatmap (``hover_side``
+    points per side at most) that answers hover and carries the colour bar."""
     h, w = v.shape
     common = {"zmin": zmin, "zmax": zmax, "colorscale": scale, "hovertemplate": hover,
               "showscale": colorbar is not None, "xaxis": axes[0], "yaxis": axes[1]}
     if colorbar is not None:
         common["colorbar"] = colorbar
-    if h * w <= MAX_HEATMAP_CELLS:
+    if h * w <= exact_cells:
         return [{"type": "heatmap", "z": typed_array(v), **common}]
-    ys, xs = coarse_grid(h, w)
+    ys, xs = coarse_grid(h, w, hover_side)
     image = {"type": "image", "source": picture_uri(colorize_map(v, zmin, zmax, signed=signed)),
              "hoverinfo": "skip", "xaxis": axes[0], "yaxis": axes[1]}
     hover_grid = {"type": "heatmap", "z": typed_array(v[np.ix_(ys, xs)]),
@@ -405,11 +406,15 @@ def maps_row_figure(
     height: int = 300,
     hover_label: str = "value",
     spacing: float = 0.03,
+    exact_cells: int = MAX_HEATMAP_CELLS,
+    hover_side: int = HOVER_SIDE,
 ) -> go.Figure:
     """Several maps side by side, each with its own scale: ``(array, title, signed)``.
 
-    Meant for maps up to ~128x128 (each keeps its true values on hover); a larger one travels as
-    a JPEG with a coarse hover grid, as in :func:`map_figure`.
+    Maps up to ``exact_cells`` keep every true value on hover; a larger one travels as a picture
+    with a hover grid of at most ``hover_side`` points per side, as in :func:`map_figure` (a
+    page's first view passes smaller limits: four 96x96 heatmaps are ~130 KB, as pictures with a
+    32-point hover grid ~30 KB).
     """
     n = max(len(maps), 1)
     width = (1.0 - spacing * (n - 1)) / n
@@ -422,7 +427,8 @@ def maps_row_figure(
         sfx = str(i + 1) if i else ""
         x0 = i * (width + spacing)
         data += _map_traces(v, zmin, zmax, scale, bool(signed), hover, None,
-                            axes=(f"x{sfx}", f"y{sfx}"))
+                            axes=(f"x{sfx}", f"y{sfx}"), exact_cells=exact_cells,
+                            hover_side=hover_side)
         layout[f"xaxis{sfx}"] = {**_NO_AXIS, "domain": [x0, x0 + width], "anchor": f"y{sfx}",
                                  "constrain": "domain"}
         layout[f"yaxis{sfx}"] = {**_NO_AXIS, "domain": [0.0, 1.0], "anchor": f"x{sfx}",

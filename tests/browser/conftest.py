@@ -160,12 +160,42 @@ def settle(page, timeout: float = 60_000) -> None:
     page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
 
 
-def open_page(page, path: str = "", lang: str = "en") -> None:
-    """Open ``/path?lang=..`` and wait for it to settle."""
+def open_page(page, path: str = "", lang: str = "en", *, parts: bool = True) -> None:
+    """Open ``/path?lang=..`` and wait for it to settle; ``parts``: then turn on every part
+    drawn on demand (ui/lazy.py), as a student scrolling down does (False: the first view)."""
     page.goto(f"{page.base_url}/{path}?lang={lang}")
     settle(page)
     page.wait_for_selector("h1", timeout=30_000)
     settle_for_good(page)
+    if parts:
+        open_parts(page)
+
+
+#: Keys of the main area's part switches (ui/lazy.py: widget keys ending in "_open").
+PART_KEYS_JS = """() => Array.from(document.querySelectorAll(
+    '[data-testid=stMain] [class*="st-key-"][class*="_open"]'))
+  .flatMap(e => Array.from(e.classList)).filter(c => /^st-key-.*_open$/.test(c))
+  .map(c => c.slice(7))"""
+
+
+def open_parts(page) -> list[str]:
+    """Turn on every part switch on the page (one fragment rerun each); returns their keys."""
+    done: list[str] = []
+    for _ in range(10):  # a part may hold another part's switch
+        todo = [k for k in dict.fromkeys(page.evaluate(PART_KEYS_JS)) if k not in done]
+        if not todo:
+            break
+        for key in todo:
+            box = page.locator(f".st-key-{key} input[type=checkbox]")
+            if not box.is_checked():
+                label = page.locator(f".st-key-{key} label").first
+                label.scroll_into_view_if_needed()
+                label.click()
+                settle(page)
+            done.append(key)
+    if done:
+        settle_for_good(page)
+    return done
 
 
 #: How many elements the app shows now (to tell a finished page from a pause between runs).

@@ -24,7 +24,7 @@ from PIL import Image, PngImagePlugin
 
 from cnnviz import i18n
 from tests.browser import conftest as C
-from tests.browser.conftest import assert_clean, open_page, settle, upload
+from tests.browser.conftest import assert_clean, open_page, open_parts, settle, upload
 
 ROOT = C.ROOT
 
@@ -136,6 +136,7 @@ def go(page, title: str) -> None:
     session, and a reload too: the session and its picture belong to the open tab)."""
     page.locator("[data-testid=stSidebarNav] a").filter(has_text=title).first.click()
     settle(page)
+    open_parts(page)  # the parts drawn on demand, as the student scrolls down to them
 
 
 def train_one_epoch(page, seed: int) -> None:

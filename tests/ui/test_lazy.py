@@ -1,0 +1,63 @@
+"""ui/lazy.py in AppTest: a new session's page runs only its first view; a part's content runs
+only while its switch is on; a link or a preset with a setting of a part turns it on."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import APP, errors_of, lazy_parts, run_page
+
+#: page file -> (a part's switch, a widget key inside that part, a chart key inside it)
+PARTS = {
+    "pages/convolution.py": ("conv_rgb_open", "conv_rgb_seed", "conv_rgb_chart"),
+    "pages/preprocessing.py": ("prep_zca_open", "prep_eps", "prep_patches"),
+    "pages/activation.py": ("act_map_open", "act_bias", "act_after_map"),
+    "pages/pooling.py": ("pool_fm_open", "pool_shift", "pool_slices"),
+    "pages/home.py": ("home_share_open", "home_copies", "home_scene"),
+}
+
+
+def chart_keys(at) -> set[str]:
+    return {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+
+
+def test_every_part_is_found_by_the_helpers():
+    assert {s for s, _w, _c in PARTS.values()} <= set(lazy_parts())
+
+
+@pytest.mark.parametrize("page", list(PARTS))
+def test_a_new_session_sees_the_first_view_only(page):
+    switch, widget, chart = PARTS[page]
+    at = run_page(page, "en", opened=False)
+    assert errors_of(at) == []
+    assert at.toggle(key=switch).value is False
+    assert chart not in chart_keys(at)
+    assert widget not in at.session_state, "the part's controls did not run"
+    at.toggle(key=switch).set_value(True).run()
+    assert errors_of(at) == []
+    assert chart in chart_keys(at) and widget in at.session_state
+
+
+# (preprocessing's settings in a link are labels or formatted numbers: the other pages suffice)
+@pytest.mark.parametrize("page", [p for p in PARTS if "preprocessing" not in p])
+def test_a_link_with_a_setting_of_a_part_turns_it_on(page):
+    switch, widget, chart = PARTS[page]
+    value = {"conv_rgb_seed": "5", "act_bias": "0.2", "pool_shift": "2", "home_copies": "4"}[widget]
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update({widget: value, "lang": "en"})
+    at.switch_page(page)
+    at.run()
+    assert errors_of(at) == []
+    assert at.toggle(key=switch).value is True
+    assert chart in chart_keys(at)
+    assert [t.value for t in at.toast] == [], "the setting was used"
+
+
+def test_a_preset_click_turns_on_the_part_it_sets():
+    at = run_page("pages/pooling.py", "en", opened=False)
+    assert at.toggle(key="pool_fm_open").value is False
+    at.button(key="share_preset_shift_tolerance").click().run()
+    assert errors_of(at) == []
+    assert at.toggle(key="pool_fm_open").value is True
+    assert at.slider(key="pool_shift").value == 2

@@ -1,0 +1,55 @@
+"""Parts of a lesson drawn only when a student opens them, so a page opens with its first view.
+
+A page that mounts every figure at once keeps a school laptop busy for seconds: Plotly draws
+each chart in the browser's one thread. :func:`shown` is a switch bound to the URL
+(``?<key>=true``): the part's content runs (and is sent) only while it is on, and a copied link
+keeps it on. A part turns on by itself when the session's link, or a teacher preset, carries a
+setting of it (its widget keys start with one of ``prefixes``), so those settings are used and
+visible rather than reported as unusable. A switch rather than an expander: an open part looks
+exactly as the page did before, and its own "why" expanders need no nesting.
+
+Pages call it inside the section's fragment, so opening a part reruns that section only::
+
+    if lazy.shown("conv_rgb_open", ("conv_rgb_",)):
+        ...  # the controls and figures
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import streamlit as st
+
+from ui.lang import t
+
+#: Widget keys a teacher preset set in this session, waiting for their part to open
+#: (ui.share adds to it; a part takes the keys that belong to it).
+WANTED = "_lazy_wanted"
+_LINK = "_share_start"  # ui.share.START: the query parameters of the session's first link
+
+
+def _wanted(prefixes: tuple[str, ...]) -> bool:
+    state = st.session_state
+    hit = False
+    for key in list(state.get(WANTED, ())):
+        if key.startswith(prefixes):
+            state[WANTED].discard(key)
+            hit = True
+    asked = state.setdefault("_lazy_asked", set())
+    if not asked.issuperset(prefixes):  # the session's link is read once per part
+        asked.update(prefixes)
+        hit = hit or any(k.startswith(prefixes) for k in state.get(_LINK, {}))
+    return hit
+
+
+def want(keys: Iterable[str]) -> None:
+    """Settings were just given values (a preset): open the parts they belong to."""
+    st.session_state.setdefault(WANTED, set()).update(keys)
+
+
+def shown(key: str, prefixes: tuple[str, ...] = (), label: str | None = None) -> bool:
+    """The part's switch; True when its content should be drawn (see the module doc)."""
+    if prefixes and _wanted(prefixes):
+        st.session_state[key] = True
+    return bool(st.toggle(label or t("common.open_part"), False, key=key, bind="query-params",
+                          help=t("common.open_part_help")))
