@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import i18n
 from cnnviz.lessons import drawing as D
-from tests.helpers import APP, STROKES, errors_of, registered_pages, stroke_canvas
+from tests.helpers import APP, STROKES, errors_of, lazy_parts, registered_pages, stroke_canvas
 
 DRAW = "__draw__"
 
@@ -44,6 +44,8 @@ def run_page(page: str, lang: str = "en", state: dict | None = None) -> AppTest:
     # switch before the first run: the home page's selectbox cannot be collected in Chinese
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.session_state["lang"] = lang
+    for key in lazy_parts():  # every part drawn on demand open, as a student would have it
+        at.session_state[key] = True
     for key, value in (state or {}).items():
         at.session_state[key] = value
     at.switch_page(page).run()
