@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import i18n, models
 from cnnviz.lessons import drawing as D
-from tests.helpers import APP, STROKES, errors_of, stroke_canvas
+from tests.helpers import APP, STROKES, errors_of, lazy_parts, stroke_canvas
 
 
 class FakeCanvas:
@@ -46,6 +46,8 @@ def canvas(strokes, **kw):
 def open_trainer(lang: str, state: dict) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.session_state["lang"] = lang
+    for key in lazy_parts():  # every part drawn on demand open, as a student would have it
+        at.session_state[key] = True
     for key, value in state.items():
         at.session_state[key] = value
     at.switch_page("pages/trainer.py").run()
