@@ -32,10 +32,10 @@ def pipeline_section() -> None:
     h, w = maps["input"].shape
     ph, pw = maps["pool"].shape
     stages = [
-        ("input", maps["input"], f"{t('home.tile_input')} {h}×{w}×1", False),
-        ("conv", maps["conv"], f"{t('home.tile_conv')} {h}×{w}×1", True),
-        ("relu", maps["relu"], f"{t('home.tile_relu')} {h}×{w}×1", False),
-        ("pool", maps["pool"], f"{t('home.tile_pool')} {ph}×{pw}×1", False),
+        ("input", maps["input"], f"{t('home.tile_input')}<br>{h}×{w}×1", False),
+        ("conv", maps["conv"], f"{t('home.tile_conv')}<br>{h}×{w}×1", True),
+        ("relu", maps["relu"], f"{t('home.tile_relu')}<br>{h}×{w}×1", False),
+        ("pool", maps["pool"], f"{t('home.tile_pool')}<br>{ph}×{pw}×1", False),
     ]
     # one figure per stage in a row that wraps: on a phone the stages stack, each still readable
     for col, (name, arr, title, signed) in zip(display.panels("home_pipe", 4, "s"), stages,

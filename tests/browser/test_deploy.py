@@ -23,7 +23,7 @@ from PIL import Image, PngImagePlugin
 from cnnviz import i18n
 from deploy import serve
 from tests.browser import conftest as C
-from tests.browser.conftest import assert_clean, open_page, settle, shot, upload
+from tests.browser.conftest import assert_clean, open_page, open_parts, settle, shot, upload
 
 pytestmark = pytest.mark.skipif(serve.find_haproxy() is None and not os.environ.get("CI"),
                                 reason="haproxy not installed (apt-get install haproxy)")
@@ -85,6 +85,7 @@ def go(page, title: str) -> None:
     """Open a lesson from the sidebar, as a student does (a typed URL starts a new session)."""
     page.locator("[data-testid=stSidebarNav] a").filter(has_text=title).first.click()
     settle(page)
+    open_parts(page)  # the parts drawn on demand (ui/lazy.py), as a student scrolling down
 
 
 def train_one_epoch(page, seed: int) -> None:
