@@ -207,6 +207,17 @@ def _log_trace_values(y: np.ndarray) -> np.ndarray:
     return y
 
 
+def _decade_step(*series: np.ndarray, most: int = 8) -> int:
+    """Ticks every k decades so that at most ``most`` labels share the axis (a sigmoid chain
+    spans ~30 decades: one label per decade overlapped on a tablet's 440-px chart)."""
+    v = np.concatenate([np.asarray(s, dtype=np.float64).ravel() for s in series])
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return 1
+    decades = np.log10(v.max()) - np.log10(v.min())
+    return max(1, int(np.ceil(decades / most)))
+
+
 def chain_figure(
     products: Mapping[str, np.ndarray], bound: np.ndarray, *, names: Mapping[str, str],
     labels: Mapping[str, str],
@@ -233,8 +244,8 @@ def chain_figure(
         ))
     fig.update_xaxes(title=labels["x"], gridcolor="#eeeeee")
     # decades only: a wide chart (the projector view) drew 9-px "2" and "5" between them
-    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", dtick=1,
-                     gridcolor="#eeeeee")
+    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power",
+                     dtick=_decade_step(bound, *products.values()), gridcolor="#eeeeee")
     _layout(fig, labels["title"], height=440)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
     return fig
@@ -259,8 +270,8 @@ def grad_norms_figure(
         ))
     fig.update_xaxes(title=labels["x"], type="category", gridcolor="#eeeeee")
     # decades only: a wide chart (the projector view) drew 9-px "2" and "5" between them
-    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power", dtick=1,
-                     gridcolor="#eeeeee")
+    fig.update_yaxes(title=labels["y"], type="log", exponentformat="power",
+                     dtick=_decade_step(*norms.values()), gridcolor="#eeeeee")
     _layout(fig, labels["title"], height=440)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"b": 40})
     return fig
