@@ -19,6 +19,8 @@ All findings of one page are collected into one message, so a single run tells t
 
 from __future__ import annotations
 
+import contextlib
+
 import re
 import time
 
@@ -422,9 +424,13 @@ def test_projector_view_on_every_page(contexts, app_url):
             settle(p)
             p.wait_for_selector("h1", timeout=30_000)
             assert_clean(p)
-            zoom = p.evaluate("() => getComputedStyle(document.querySelector("
-                              "'[data-testid=stMainBlockContainer]')).zoom")
-            assert float(zoom) == 1.25, zoom
+            zoom_js = ("() => getComputedStyle(document.querySelector("
+                       "'[data-testid=stMainBlockContainer]')).zoom")
+            # the view's stylesheet arrives with the run: wait for it (the assert says if not)
+            with contextlib.suppress(Exception):
+                p.wait_for_function(f"() => ({zoom_js})() === '1.25'", timeout=15_000)
+            zoom = p.evaluate(zoom_js)
+            assert float(zoom) == 1.25, (path, zoom)
             folded = p.locator("[data-testid=stSidebar]").get_attribute("data-collapsed")
             assert folded == "true", f"/{path}: the sidebar should start folded"
             found = findings(p)
