@@ -20,7 +20,6 @@ All findings of one page are collected into one message, so a single run tells t
 from __future__ import annotations
 
 import contextlib
-
 import re
 import time
 
