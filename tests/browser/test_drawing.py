@@ -197,7 +197,7 @@ def fmap_peak(page) -> tuple[int, int]:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_convolution_draw_the_input_lights_the_turn_kernel(tab, lang):
     page = tab
-    open_at(page, "convolution", lang)
+    open_at(page, "convolution", lang, "&conv_img_open=true")  # the picture section open
     choose_drawing(page, lang)
     side = page.locator("[data-testid=stSidebar]")
     canvas = side.locator("canvas.upper-canvas").first
