@@ -37,7 +37,9 @@ def switch(page, key: str):
 
 
 def charts_on_page(page) -> int:
-    return page.locator("[data-testid=stPlotlyChart]").count()
+    """Charts a student sees: a figure with a wide and a stacked layout (ui.display.by_width)
+    mounts both and the browser hides the one that does not fit the column."""
+    return page.locator("[data-testid=stPlotlyChart]:visible").count()
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
