@@ -11,12 +11,13 @@ import pytest
 from tests.browser.conftest import SETTLED, assert_clean, settle, settle_for_good, shot
 
 #: page path, widget key, key sequence (30 presses), step of the control
+#: A control in a part drawn on demand (ui/lazy.py) is opened by its switch in the link.
 CONTROLS = [
     ("preprocessing", "prep_corr", ["ArrowLeft"] * 30, 0.05),
-    ("convolution", "conv_img_stride", ["ArrowUp"] * 30, 1),
-    ("activation", "act_chain_z", ["ArrowLeft"] * 30, 0.1),
-    ("pooling", "pool_shift", ["ArrowRight", "ArrowRight", "ArrowLeft"] * 10, 1),
-    ("", "home_copies", ["ArrowRight", "ArrowLeft", "ArrowRight"] * 10, 1),
+    ("convolution?conv_img_open=true", "conv_img_stride", ["ArrowUp"] * 30, 1),
+    ("activation?act_deep_open=true", "act_chain_z", ["ArrowLeft"] * 30, 0.1),
+    ("pooling?pool_fm_open=true", "pool_shift", ["ArrowRight", "ArrowRight", "ArrowLeft"] * 10, 1),
+    ("?home_share_open=true", "home_copies", ["ArrowRight", "ArrowLeft", "ArrowRight"] * 10, 1),
     ("lesson", "lesson_fc_maps", ["ArrowRight", "ArrowRight", "ArrowLeft"] * 10, 1),
     ("trainer", "tr_epochs", ["ArrowRight"] * 30, 1),
 ]
