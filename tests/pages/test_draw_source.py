@@ -19,23 +19,6 @@ from tests.helpers import APP, STROKES, errors_of, lazy_parts, registered_pages,
 DRAW = "__draw__"
 
 
-class FakeCanvas:
-    image = None
-    calls: list[dict] = []
-
-    def __call__(self, **kwargs):
-        FakeCanvas.calls.append(kwargs)
-        return type("Result", (), {"image_data": FakeCanvas.image, "json_data": None})()
-
-
-@pytest.fixture
-def fake_canvas(monkeypatch):
-    FakeCanvas.image, FakeCanvas.calls = None, []
-    monkeypatch.setattr("ui.drawing._component", lambda: FakeCanvas())
-    monkeypatch.setattr("ui.nav.running_without_frame", lambda: False)
-    return FakeCanvas
-
-
 def turn(i: int = 0) -> np.ndarray:
     return stroke_canvas([STROKES[2][i]], width=D.BRUSH["shapes"], side=D.CANVAS_SIDE)
 

@@ -20,25 +20,6 @@ from cnnviz.lessons import drawing as D
 from tests.helpers import APP, STROKES, errors_of, lazy_parts, stroke_canvas
 
 
-class FakeCanvas:
-    """What ``st_canvas`` returns; ``image`` is what the next run gets."""
-
-    image = None
-    calls: list[dict] = []
-
-    def __call__(self, **kwargs):
-        FakeCanvas.calls.append(kwargs)
-        return type("Result", (), {"image_data": FakeCanvas.image, "json_data": None})()
-
-
-@pytest.fixture
-def fake_canvas(monkeypatch):
-    FakeCanvas.image, FakeCanvas.calls = None, []
-    monkeypatch.setattr("ui.drawing._component", lambda: FakeCanvas())
-    monkeypatch.setattr("ui.nav.running_without_frame", lambda: False)
-    return FakeCanvas
-
-
 def canvas(strokes, **kw):
     return stroke_canvas(strokes, width=D.BRUSH["shapes"], side=D.CANVAS_SIDE, **kw)
 
