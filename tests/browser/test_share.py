@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from cnnviz import i18n
 from tests.browser.conftest import (
     assert_clean,
     click_option,
@@ -294,7 +295,7 @@ def test_share_box_has_link_qr_and_network_note(page):
 def test_link_after_a_language_switch(page, browser):
     """Option labels travel in the link in its language: after switching, they follow."""
     open_page(page, "pooling", "en")
-    choose(page, "pool_example", "横折 feature map (3×3)")
+    choose(page, "pool_example", i18n.t("pooling.example_turn", "en"))
     click_option(page, "pool_fm_mode", "Average pooling")
     remove = page.locator(".st-key-pool_fm_kernels button[aria-label^=Remove]").first
     remove.scroll_into_view_if_needed()
