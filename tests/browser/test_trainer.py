@@ -56,7 +56,8 @@ def press_slider(page, label: str, key: str, times: int = 1) -> None:
 
 
 def chart_data(page, title: str) -> list[dict] | None:
-    """Traces (colour and y values) of the Plotly chart whose title contains ``title``.
+    """Traces (colour and y values) of the Plotly chart whose title contains ``title`` (titles
+    may be set on two lines: the "<br>" is ignored).
 
     Read from Plotly's decoded ``_fullData`` (the page sends arrays base64-encoded). While a
     fragment redraws, Streamlit briefly keeps the previous copy of a chart: take the fullest.
@@ -66,7 +67,7 @@ def chart_data(page, title: str) -> list[dict] | None:
             const out = [];
             for (const e of document.querySelectorAll('.js-plotly-plot')) {
                 const t = e.layout && e.layout.title && e.layout.title.text;
-                if (t && t.includes(title) && e._fullData) {
+                if (t && t.replaceAll('<br>', '').includes(title) && e._fullData) {
                     out.push(e._fullData.map(d => ({color: d.line ? d.line.color : null,
                                                     y: d.y ? Array.from(d.y) : []})));
                 }
