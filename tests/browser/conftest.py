@@ -6,6 +6,7 @@ Screenshots go to ``$CNNVIZ_SHOTS`` (default: a temp folder, printed at the end 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import socket
@@ -16,7 +17,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image, PngImagePlugin
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CNNVIZ_CHROMIUM", "/usr/bin/chromium")
@@ -267,3 +270,30 @@ def upload(page, name: str, data: bytes, mime: str = "application/octet-stream")
         files=[{"name": name, "mimeType": mime, "buffer": data}]
     )
     settle(page)
+
+def picture(rgb: tuple[int, int, int], shape: tuple[int, int], marker: bytes) -> bytes:
+    """A PNG of one colour with a diagonal band, carrying ``marker`` in a text chunk (so any
+    copy of the upload on disk can be found byte for byte)."""
+    h, w = shape
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = rgb
+    for i in range(h):
+        img[i, max(0, i * w // h - 4): i * w // h + 4] = 255
+    info = PngImagePlugin.PngInfo()
+    info.add_text("cnnviz-test", marker.hex())
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()
+
+def mean_colour(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float64).mean(axis=(0, 1))
+
+def link_from_share_box(page) -> str:
+    page.locator(".st-key-share_open button").first.click()
+    settle(page)
+    body = page.locator("[data-testid=stPopoverBody]")
+    body.locator("[data-testid=stImage] img").first.wait_for()  # the QR code
+    url = body.locator("[data-testid=stCode]").first.inner_text().strip()
+    page.keyboard.press("Escape")
+    settle(page)
+    return url

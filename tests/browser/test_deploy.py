@@ -7,7 +7,6 @@ Skipped without haproxy, except in CI (.ci/run installs it)."""
 from __future__ import annotations
 
 import base64
-import io
 import os
 import re
 import secrets
@@ -18,12 +17,21 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image, PngImagePlugin
 
 from cnnviz import i18n
 from deploy import serve
 from tests.browser import conftest as C
-from tests.browser.conftest import assert_clean, open_page, open_parts, settle, shot, upload
+from tests.browser.conftest import (
+    assert_clean,
+    link_from_share_box,
+    mean_colour,
+    open_page,
+    open_parts,
+    picture,
+    settle,
+    shot,
+    upload,
+)
 
 pytestmark = pytest.mark.skipif(serve.find_haproxy() is None and not os.environ.get("CI"),
                                 reason="haproxy not installed (apt-get install haproxy)")
@@ -37,22 +45,6 @@ BROKEN_IMAGES = """() => [...document.querySelectorAll('img')]
   .filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)"""
 
 
-def picture(rgb: tuple[int, int, int], marker: bytes, shape=(160, 200)) -> bytes:
-    """A PNG of one colour with a white diagonal band and a unique text chunk."""
-    h, w = shape
-    img = np.zeros((h, w, 3), np.uint8)
-    img[:] = rgb
-    for i in range(h):
-        img[i, max(0, i * w // h - 4): i * w // h + 4] = 255
-    info = PngImagePlugin.PngInfo()
-    info.add_text("cnnviz-test", marker.hex())
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG", pnginfo=info)
-    return buf.getvalue()
-
-
-def mean_colour(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float64).mean(axis=(0, 1))
 
 
 def sidebar_picture(page) -> bytes:
@@ -98,16 +90,6 @@ def train_one_epoch(page, seed: int) -> None:
     settle(page)
     page.get_by_role("button", name=i18n.t("trainer.start_single", "en")).click()
 
-
-def link_from_share_box(page) -> str:
-    page.locator(".st-key-share_open button").first.click()
-    settle(page)
-    body = page.locator("[data-testid=stPopoverBody]")
-    body.locator("[data-testid=stImage] img").first.wait_for()  # the QR code
-    url = body.locator("[data-testid=stCode]").first.inner_text().strip()
-    page.keyboard.press("Escape")
-    settle(page)
-    return url
 
 
 def nearest(colour: np.ndarray) -> str:
@@ -170,7 +152,8 @@ def test_a_class_through_two_replicas(browser, launcher):
             students.append((name, ctx, page))
             open_page(page, "", "en")
             choose_upload(page)
-            upload(page, f"{name}.png", picture(rgb, secrets.token_bytes(8)), "image/png")
+            png = picture(rgb, (160, 200), secrets.token_bytes(8))
+            upload(page, f"{name}.png", png, "image/png")
             assert_clean(page)
             assert nearest(mean_colour(sidebar_picture(page))) == name
         replicas = {name: replica_of(ctx) for name, ctx, _ in students}

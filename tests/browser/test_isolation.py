@@ -20,11 +20,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, PngImagePlugin
 
 from cnnviz import i18n
 from tests.browser import conftest as C
-from tests.browser.conftest import assert_clean, open_page, open_parts, settle, upload
+from tests.browser.conftest import (
+    assert_clean,
+    mean_colour,
+    open_page,
+    open_parts,
+    picture,
+    settle,
+    upload,
+)
 
 ROOT = C.ROOT
 
@@ -33,23 +40,6 @@ def tr(key: str, **kw) -> str:
     return i18n.t(f"trainer.{key}", "en", **kw)
 
 
-def picture(rgb: tuple[int, int, int], shape: tuple[int, int], marker: bytes) -> bytes:
-    """A PNG of one colour with a diagonal band, carrying ``marker`` in a text chunk (so any
-    copy of the upload on disk can be found byte for byte)."""
-    h, w = shape
-    img = np.zeros((h, w, 3), np.uint8)
-    img[:] = rgb
-    for i in range(h):
-        img[i, max(0, i * w // h - 4): i * w // h + 4] = 255
-    info = PngImagePlugin.PngInfo()
-    info.add_text("cnnviz-test", marker.hex())
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG", pnginfo=info)
-    return buf.getvalue()
-
-
-def mean_colour(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float64).mean(axis=(0, 1))
 
 
 def sidebar_picture(page) -> bytes:

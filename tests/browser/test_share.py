@@ -14,6 +14,7 @@ from cnnviz import i18n
 from tests.browser.conftest import (
     assert_clean,
     click_option,
+    link_from_share_box,
     open_page,
     press,
     settle,
@@ -66,16 +67,6 @@ def page_state(page, timeout_ms: int = 20_000) -> dict[str, list[str]]:
         last = now
     return last
 
-
-def link_from_share_box(page) -> str:
-    page.locator(".st-key-share_open button").first.click()
-    settle(page)
-    body = page.locator("[data-testid=stPopoverBody]")
-    body.locator("[data-testid=stImage] img").first.wait_for()  # the QR code
-    url = body.locator("[data-testid=stCode]").first.inner_text().strip()
-    page.keyboard.press("Escape")
-    settle(page)
-    return url
 
 
 def open_in_fresh_context(browser, url: str):
