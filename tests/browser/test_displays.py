@@ -326,6 +326,43 @@ def _tap_at(p, locator, fx: float, fy: float = 0.5) -> None:
     p.touchscreen.tap(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
 
 
+
+def _stable_box(p, locator, timeout_s: float = 10):
+    """The locator's bounding box once it stops moving (an expander opens with an animation)."""
+    last = None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        locator.scroll_into_view_if_needed()
+        box = locator.bounding_box()
+        if box and last and all(abs(box[k] - last[k]) < 0.5 for k in box):
+            return box
+        last = box
+        p.wait_for_timeout(250)
+    raise AssertionError(f"{locator} kept moving: {last}")
+
+
+def _open_cell_by_touch(p, grid, row: int, col: int, rows: int, cols: int):
+    """Open one data-editor cell's text box with taps, as a student would: tap the cell, tap it
+    again (or type on the selected cell). Retried, because a tap during a rerun is lost."""
+    for _attempt in range(4):
+        box = _stable_box(p, grid)
+        header = box["height"] / (rows + 1)
+        x = box["x"] + (col + 0.5) * box["width"] / cols
+        y = box["y"] + header * (row + 1.5)
+        p.touchscreen.tap(x, y)
+        p.wait_for_timeout(300)
+        p.touchscreen.tap(x, y)
+        p.wait_for_timeout(300)
+        if p.locator(".gdg-input").count() == 0:
+            p.keyboard.type("7")  # the phone's keyboard on a selected cell
+        try:
+            p.wait_for_selector(".gdg-input", timeout=5_000)
+            return
+        except Exception:
+            p.keyboard.press("Escape")
+            settle(p)
+    raise AssertionError("no kernel cell opened for editing by touch")
+
 def test_touch_operates_a_lesson_on_a_phone(contexts, app_url):
     """At 390x844 with touch only: play, pause and step the convolution animation, move a
     slider, edit one kernel cell, move the pixel picker's slider, start (and stop) the trainer."""
@@ -357,16 +394,7 @@ def test_touch_operates_a_lesson_on_a_phone(contexts, app_url):
         # edit one kernel cell: open the editor by tap, tap the centre cell twice, type
         p.get_by_text("Make your own example").first.tap()
         grid = p.locator("[class*='st-key-conv_kernel_v'] [data-testid=stDataFrame]").first
-        grid.scroll_into_view_if_needed()
-        p.wait_for_timeout(500)
-        box = grid.bounding_box()
-        x, y = box["x"] + 1.5 * box["width"] / 3, box["y"] + 35 + 1.5 * 35
-        p.touchscreen.tap(x, y)
-        p.wait_for_timeout(300)
-        p.touchscreen.tap(x, y)
-        if p.locator(".gdg-input").count() == 0:
-            p.keyboard.type("7")  # the phone's keyboard on a selected cell
-        p.wait_for_selector(".gdg-input")
+        _open_cell_by_touch(p, grid, row=1, col=1, rows=3, cols=3)
         p.locator(".gdg-input").fill("7")
         p.keyboard.press("Enter")
         settle(p)
