@@ -33,6 +33,8 @@ WIDTH_STEPS = (560, 900)
 PROJECTOR_ZOOM = 1.25
 
 _BASE_CSS = """
+/* the tap-to-pick script's holder (ui.display.inject) takes no room */
+.st-key-cnnviz_touch { display: none !important; }
 /* Plotly's toolbar covers chart titles on narrow charts and adds nothing to these figures
    (zoom is by drag, full screen is Streamlit's own button) */
 [data-testid=stPlotlyChart] .modebar-container { display: none !important; }
@@ -119,10 +121,31 @@ def view_toggle() -> None:
               help=t("common.projector_view_help"))
 
 
+#: Plotly selects a point on click from the point under the pointer it last hovered; a finger
+#: never hovers, so a tap selected nothing (the tap's own hover comes after the selection). This
+#: hovers at the finger as it touches down, so a tap on a feature map picks its pixel as a click
+#: does. Constant text of ours, run once per page load (guarded), nothing a user sends.
+_TOUCH_JS = """<script>
+if (!window.__cnnvizTapHover) {
+  window.__cnnvizTapHover = true;
+  document.addEventListener("touchstart", (e) => {
+    const t = e.touches && e.touches[0];
+    const drag = e.target && e.target.closest && e.target.closest(".js-plotly-plot .nsewdrag");
+    if (!t || !drag || e.touches.length > 1) return;
+    drag.dispatchEvent(new MouseEvent("mousemove",
+      {clientX: t.clientX, clientY: t.clientY, bubbles: true}));
+  }, {capture: true, passive: true});
+}
+</script>"""
+
+
 def inject() -> None:
-    """The stylesheet for this run (call once per run, from app.py)."""
+    """The stylesheet for this run and the tap-to-pick script (call once per run, from
+    app.py)."""
     css = _BASE_CSS + (_PROJECTOR_CSS if projector() else "")
     st.html(f"<style>{css}</style>")
+    with st.container(key="cnnviz_touch"):  # hidden by _BASE_CSS: it holds no content
+        st.html(_TOUCH_JS, unsafe_allow_javascript=True)
 
 
 def panels(name: str, spec: int | list[float], size: Literal["s", "m", "l"] = "m") -> list:

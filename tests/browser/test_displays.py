@@ -419,21 +419,28 @@ def test_touch_operates_a_lesson_on_a_phone(contexts, app_url):
         p.close()
 
 
-@pytest.mark.xfail(strict=True, reason="a tap on a feature map does not pick its pixel on a "
-                   "touch screen yet (Plotly reports no selection for a tap); the row and column "
-                   "sliders do")
 def test_tap_on_a_feature_map_picks_its_pixel(contexts, app_url):
+    """On a phone, a tap on a feature map picks the pixel under the finger, as a click does
+    (ui.display's touch script hovers at the finger first; without it Plotly selects nothing)."""
     p = contexts("phone").new_page()
     p.set_default_timeout(30_000)
     p.base_url = app_url  # type: ignore[attr-defined]
     try:
         open_page(p, "convolution", "en")
         fmap = p.locator(".st-key-conv_fmap_0")
-        before = p.locator("h3", has_text="pixel").first.inner_text()
+        heading = p.locator("h3", has_text="pixel").first
+        before = heading.inner_text()
+        rows, cols = p.evaluate(
+            "() => { const l = document.querySelector('.st-key-conv_fmap_0 .js-plotly-plot')"
+            "._fullLayout; const n = (a) => Math.abs(a.range[1] - a.range[0]);"
+            " return [n(l.yaxis), n(l.xaxis)]; }")  # a map's axes span its pixels
         _tap_at(p, fmap.locator(".nsewdrag").first, 0.2, 0.25)
         settle(p)
-        assert _wait(p, lambda: p.locator("h3", has_text="pixel").first.inner_text() != before,
-                     10), before
+        assert _wait(p, lambda: heading.inner_text() != before, 10), before
+        r, c = map(int, re.findall(r"\d+", heading.inner_text())[-2:])
+        assert abs(r - 0.25 * rows) <= 0.05 * rows + 1, (r, rows, heading.inner_text())
+        assert abs(c - 0.2 * cols) <= 0.05 * cols + 1, (c, cols, heading.inner_text())
+        assert_clean(p)
     finally:
         p.close()
 
