@@ -29,7 +29,7 @@ SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def chart(builder, key: str, *args, **kwargs) -> None:
     """Each figure built once per distinct input and language (ui.cache), drawn as built."""
-    st.plotly_chart(cache.figure(builder, *args, **kwargs), key=key)
+    display.chart(st, cache.figure(builder, *args, **kwargs), key=key)
 
 
 # --- 1. curves ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from cnnviz.lessons import backprop as bp_math
 from cnnviz.numbers import fmt_ascii
 from cnnviz.viz import backprop as bp_figs
 from cnnviz.viz import style
-from ui import cache
+from ui import cache, display
 from ui.backprop import (
     HISTORY,
     NO_BAR,
@@ -94,8 +94,9 @@ def conv_section(tr: bp_math.Trace) -> None:
     labels |= {"play": t("backprop.play"), "pause": t("backprop.pause"),
                "value": t("common.value")}
     x, dy, stops = cache.shared(bp_math.slide, setup, hist, int(k) - 1)
-    st.plotly_chart(cache.figure(bp_figs.slide_spec, x, dy, stops, labels), key="bp_slide",
-                    config=NO_BAR)
+    # text=1: the slide places its cells, notes and player by pixel arithmetic (cell_px)
+    display.chart(st, cache.figure(bp_figs.slide_spec, x, dy, stops, labels), key="bp_slide",
+                  config=NO_BAR, text=1)
     left, right = st.columns([2, 3], vertical_alignment="center")
     show(bp_figs.grid(tr.conv_dw[int(k) - 1], t("backprop.g_conv_dw", k=k), signed=True),
          "bp_conv_dw", left)

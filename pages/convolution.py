@@ -66,7 +66,7 @@ def slide_section() -> None:
         wide, narrow = display.by_width("conv_slide", conv_figs.WIDE_SLIDE_PX)
         for where, key, thin in ((wide, "conv_slide_chart", False),
                                  (narrow, "conv_slide_chart_narrow", True)):
-            where.plotly_chart(cache.figure(conv_figs.slide_figure, sl, lines, titles=titles,
+            display.chart(where, cache.figure(conv_figs.slide_figure, sl, lines, titles=titles,
                                             labels=_labels(), names=s["names"],
                                             duration=s["duration"], narrow=thin),
                                key=key, config=NO_BAR)
@@ -113,7 +113,7 @@ def rgb_part() -> None:
         wide, narrow = display.by_width("conv_rgb", conv_figs.WIDE_RGB_PX)
         for where, key, thin in ((wide, "conv_rgb_chart", False),
                                  (narrow, "conv_rgb_chart_narrow", True)):
-            where.plotly_chart(cache.figure(conv_figs.rgb_slide_figure, sl, maps, f, lines,
+            display.chart(where, cache.figure(conv_figs.rgb_slide_figure, sl, maps, f, lines,
                                             titles=titles, labels=_labels(), narrow=thin),
                                key=key, config=NO_BAR)
         k, ho, wo = maps.shape
@@ -189,7 +189,7 @@ def image_part() -> None:
         layers = cache.session("img_layers", src_key, lambda: conv_figs.image_layers(
             image_input.working_image(gray=(s["mode"] == "gray"))), size=1)
         cols = st.columns(min(3, len(maps) + 1))
-        cols[0].plotly_chart(cache.figure(conv_figs.input_figure, layers,
+        display.chart(cols[0], cache.figure(conv_figs.input_figure, layers,
                                            title=t("conv.img_input", h=h, w=w), window=win,
                                            hover_label=t("common.value"), axis_labels=axis),
                              key="conv_img_input", config=NO_BAR)
@@ -202,7 +202,7 @@ def image_part() -> None:
                 title=t("conv.img_map", k=kk + 1, h=m.shape[0], w=m.shape[1], lo=lo, hi=hi),
                 pick=(i, j) if kk == k else None, hover_label=t("common.value"),
                 axis_labels=axis)
-            cols[n % len(cols)].plotly_chart(fig, key=f"conv_fmap_{kk}", selection_mode="points",
+            display.chart(cols[n % len(cols)], fig, key=f"conv_fmap_{kk}", selection_mode="points",
                                              on_select=partial(conv_controls.on_map_click, kk),
                                              config=NO_BAR)
         explain_block(ex, k, i, j)
@@ -219,7 +219,7 @@ def explain_block(ex: dict, k: int, i: int, j: int) -> None:
     with left:
         wide, narrow = display.by_width("conv_explain", conv_figs.WIDE_RGB_PX)
     for where, key, thin in ((wide, "conv_explain", False), (narrow, "conv_explain_narrow", True)):
-        where.plotly_chart(cache.figure(conv_figs.explain_figure, ex, channels=channels,
+        display.chart(where, cache.figure(conv_figs.explain_figure, ex, channels=channels,
                                         titles=titles, hover_label=t("common.value"),
                                         narrow=thin), key=key, config=NO_BAR)
     sums = " + ".join(numbers.fmt_factor(v) for v in ex["channel_sums"])
@@ -239,7 +239,7 @@ def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
     st.markdown(t("conv.flip_intro"))
     k2 = np.asarray(kernel)[0]
     left, right = st.columns([2, 3])
-    left.plotly_chart(cache.figure(conv_figs.kernel_pair_figure, k2, k2[::-1, ::-1], titles=[
+    display.chart(left, cache.figure(conv_figs.kernel_pair_figure, k2, k2[::-1, ::-1], titles=[
         t("conv.flip_as_is"), t("conv.flip_rotated")], hover_label=t("common.value")),
         key="conv_flip_pair", config=NO_BAR)
     same = conv_math.is_flip_symmetric(kernel)
@@ -249,7 +249,7 @@ def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
             [images.resize_to_working(c, 72) for c in x]), size=2)
         corr = F.conv2d_image(small, kernel[None])[0]
         conv = F.convolve_image(small, kernel[None])[0]
-        st.plotly_chart(cache.figure(
+        display.chart(st, cache.figure(
             conv_figs.compare_figure,
             [(corr, t("conv.flip_corr")), (conv, t("conv.flip_conv")),
              (conv - corr, t("conv.flip_diff"))], hover_label=t("common.value")),

@@ -40,7 +40,7 @@ def pipeline_section() -> None:
     # one figure per stage in a row that wraps: on a phone the stages stack, each still readable
     for col, (name, arr, title, signed) in zip(display.panels("home_pipe", 4, "s"), stages,
                                                strict=True):
-        col.plotly_chart(cache.figure(figures.map_figure, arr, title=title, signed=signed,
+        display.chart(col, cache.figure(figures.map_figure, arr, title=title, signed=signed,
                                        colorbar=False, hover_label=t("common.value"),
                                        height=220), key=f"home_pipeline_{name}")
     for col, (name, page, key) in zip(display.panels("home_stages", len(STAGES), "s"), STAGES,
@@ -82,7 +82,7 @@ def calculator_section() -> None:
         fc = overview.fc_params(s["height"], s["width"], s["channels"], s["units"])
         conv = overview.conv_params(s["channels"], s["kernels"], s["ksize"])
         with right:
-            st.plotly_chart(cache.figure(
+            display.chart(st, cache.figure(
                 figures.counts_figure, (t("home.calc_fc"), t("home.calc_conv")),
                 (fc.total, conv.total), axis_title=t("home.calc_axis"),
                 title=t("home.calc_chart_title")), key="home_counts")
@@ -120,13 +120,13 @@ def sharing_part() -> None:
     with guard():
         demo = cache.shared(overview.sharing_scene, pattern, copies, seed=int(seed), noise=noise)
         a, b, c = display.panels("home_share", [5, 2, 5], "s")
-        a.plotly_chart(cache.figure(figures.map_figure, demo.scene, title=t("home.share_scene"),
+        display.chart(a, cache.figure(figures.map_figure, demo.scene, title=t("home.share_scene"),
                                      signed=None, hover_label=t("common.value"), height=360),
                        key="home_scene")
-        b.plotly_chart(cache.figure(figures.grid_figure, overview.PATTERNS[pattern],
+        display.chart(b, cache.figure(figures.grid_figure, overview.PATTERNS[pattern],
                                      title=t("home.share_kernel"), signed=False, cell_px=40),
                        key="home_kernel")
-        c.plotly_chart(cache.figure(figures.map_figure, demo.fmap, title=t("home.share_map"),
+        display.chart(c, cache.figure(figures.map_figure, demo.fmap, title=t("home.share_map"),
                                      hover_label=t("common.value"), height=360),
                        key="home_fmap")
         st.caption(t("home.share_result", n=len(demo.positions), peak=style.fmt(demo.peak),

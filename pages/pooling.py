@@ -51,7 +51,7 @@ def step_section() -> None:
         for col, m in zip(display.panels("pool_step", 2, "l"), MODES, strict=True):
             spec = cache.figure(pool_figs.step_spec, seq, m,
                                 labels | {"title": labels[f"title_{m}"]})
-            col.plotly_chart(spec, key=f"pool_step_{m}")
+            display.chart(col, spec, key=f"pool_step_{m}")
         h, w = grid.shape
         if h == w:  # a square map: one formula serves both sides
             lines = [size_formula(seq["info_h"], h, f, p, t("pooling.height_width"))]
@@ -85,12 +85,12 @@ def article_part() -> None:
     # onto new lines instead of being cut (each grid keeps its cell size)
     for col, key in zip(display.panels("pool_turn", [3, 2, 3, 2, 2], "s"), keys[:5],
                         strict=True):
-        col.plotly_chart(cache.Prebuilt(specs[key]), key=f"pool_{key}")
+        display.chart(col, cache.Prebuilt(specs[key]), key=f"pool_{key}")
     ex = pool_math.turn_example()
     st.markdown(t("pooling.turn_result", max=style.fmt(ex["max"]), avg=style.fmt(ex["avg"])))
     st.subheader(t("pooling.four_title"))
     for col, key in zip(display.panels("pool_four", 3, "s"), keys[5:], strict=True):
-        col.plotly_chart(cache.Prebuilt(specs[key]), key=f"pool_{key}")
+        display.chart(col, cache.Prebuilt(specs[key]), key=f"pool_{key}")
     st.markdown(t("pooling.four_text"))
 
 
@@ -114,7 +114,7 @@ def feature_section(gray: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray] 
     # one figure per kernel in a row that wraps: four maps side by side ran their titles into
     # each other next to the sidebar and on a phone
     for i, col in enumerate(display.panels("pool_slices", len(names), "s")):
-        col.plotly_chart(cache.figure(pool_figs.slices_figure, maps[i : i + 1], pooled[i : i + 1],
+        display.chart(col, cache.figure(pool_figs.slices_figure, maps[i : i + 1], pooled[i : i + 1],
                                       top[i : i + 1], bottom[i : i + 1], t("common.value")),
                          key="pool_slices" if i == 0 else f"pool_slices_{i}")
     comp = pool_math.compression(maps.shape, pooled.shape)
@@ -158,7 +158,7 @@ def tolerance_section(gray: np.ndarray, s: dict) -> None:
         labels = {k: t(f"pooling.tol_{k}") for k in ("feature", "max", "avg")}
         labels |= {"title": t("pooling.tol_chart"), "x": t("pooling.tol_x"),
                    "y": t("pooling.tol_y"), "now": t("pooling.tol_now")}
-        st.plotly_chart(cache.figure(pool_figs.tolerance_figure, tol, shift, labels),
+        display.chart(st, cache.figure(pool_figs.tolerance_figure, tol, shift, labels),
                         key="pool_tol_chart")
     why("pooling.why_tolerance")
 
@@ -178,7 +178,7 @@ def global_section(gray: np.ndarray, maps: np.ndarray, s: dict) -> None:
               "avg": t("pooling.global_avg")}
     spec = cache.figure(pool_figs.global_figure, tuple(t(f"pooling.kernel_{n}") for n in names),
                         g["max"], g["avg"], labels)
-    st.plotly_chart(spec, key="pool_global")
+    display.chart(st, spec, key="pool_global")
     why("pooling.why_global")
 
 

@@ -55,7 +55,7 @@ def explain(name: str) -> None:
 
 
 def chart(where, fig, key: str) -> None:
-    where.plotly_chart(fig, key=key, config=NO_BAR)
+    display.chart(where, fig, key=key, config=NO_BAR)
 
 
 # ---- 1. the story on point clouds ------------------------------------------------------------

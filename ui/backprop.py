@@ -8,6 +8,7 @@ import streamlit as st
 from cnnviz import i18n
 from cnnviz.lessons import backprop as bp_math
 from cnnviz.viz import backprop as bp_figs
+from ui import display
 from ui.lang import current, t
 from ui.widgets import labeller
 
@@ -67,7 +68,7 @@ def reset() -> None:
 
 
 def show(fig, key: str, col=None) -> None:
-    (col or st).plotly_chart(fig, key=key, config=NO_BAR)
+    display.chart((col or st), fig, key=key, config=NO_BAR)
 
 
 def per_kernel(arrays, title_key: str, key: str, *, signed=None, marks=None, cols=None,

@@ -12,7 +12,8 @@ in "…". ``tests/browser/test_displays.py`` checks the result at the three size
 
 from __future__ import annotations
 
-from typing import Literal
+import copy
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -31,6 +32,13 @@ WIDTH_STEPS = (560, 900)
 #: How much larger the projector view draws the main area's text and controls (figures get the
 #: folded sidebar's width instead: see _PROJECTOR_CSS).
 PROJECTOR_ZOOM = 1.25
+#: How much larger the projector view draws the text inside figures (and their height), where
+#: the CSS zoom cannot reach (see _PROJECTOR_CSS); a little less than the zoom, because the
+#: figure keeps its width and its grids of numbers must still fit their cells.
+FIGURE_TEXT = 1.2
+#: Plotly's sizes where a figure sets none (Streamlit's theme: 12 px text, 16 px titles).
+_PLOTLY_TEXT, _PLOTLY_TITLE = 12, 16
+_CARTESIAN = {"scatter", "scattergl", "bar", "heatmap", "image", "histogram", "contour", "box"}
 
 _BASE_CSS = """
 /* the tap-to-pick script's holder (ui.display.inject) takes no room */
@@ -146,6 +154,61 @@ def inject() -> None:
     st.html(f"<style>{css}</style>")
     with st.container(key="cnnviz_touch"):  # hidden by _BASE_CSS: it holds no content
         st.html(_TOUCH_JS, unsafe_allow_javascript=True)
+
+
+def _scale_fonts(node: Any, k: float, in_font: bool = False) -> None:
+    """Multiply every font size in a figure dict by ``k``, in place (data arrays untouched)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if in_font and key == "size":
+                if isinstance(value, int | float):
+                    node[key] = round(value * k, 1)
+                elif isinstance(value, list):
+                    node[key] = [round(v * k, 1) if isinstance(v, int | float) else v
+                                 for v in value]
+            elif isinstance(value, dict | list):
+                _scale_fonts(value, k, key.endswith("font"))
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict):
+                _scale_fonts(item, k)
+
+
+def projector_figure(spec: dict, k: float = FIGURE_TEXT) -> dict:
+    """A copy of a figure dict with its text ``k`` times larger for the projector view: every
+    font size it sets, the defaults it leaves to Plotly (text, titles, axis ticks), and its
+    height, so the larger text keeps its room."""
+    out = copy.deepcopy(spec)  # a cached figure is shared: never change it in place
+    layout = out.setdefault("layout", {})
+    _scale_fonts(out.get("data", []), k)
+    _scale_fonts(out.get("frames", []), k)  # an animation's frames restyle their text
+    _scale_fonts(layout, k)
+    layout.setdefault("font", {}).setdefault("size", round(_PLOTLY_TEXT * k, 1))
+    title = layout.get("title")
+    if isinstance(title, dict) and title.get("text"):
+        title.setdefault("font", {}).setdefault("size", round(_PLOTLY_TITLE * k, 1))
+    for name, axis in layout.items():
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            axis.setdefault("tickfont", {}).setdefault("size", round(_PLOTLY_TEXT * k, 1))
+    cartesian = any(trace.get("type", "scatter") in _CARTESIAN for trace in out.get("data", []))
+    if cartesian and not any(name.startswith(("xaxis", "yaxis")) for name in layout):
+        layout["xaxis"] = {"tickfont": {"size": round(_PLOTLY_TEXT * k, 1)}}
+        layout["yaxis"] = {"tickfont": {"size": round(_PLOTLY_TEXT * k, 1)}}
+    if isinstance(layout.get("height"), int | float):
+        layout["height"] = round(layout["height"] * k)
+    return out
+
+
+def chart(where: Any, fig: Any, *, text: float = FIGURE_TEXT, **kwargs: Any) -> Any:
+    """``where.plotly_chart(fig, **kwargs)``, with the figure's text ``text`` times larger in
+    the projector view (1: a figure that places its text by its own pixel arithmetic). Every
+    chart of the app goes through here (``where``: ``st``, a column, a container)."""
+    if projector() and text != 1:
+        from ui.cache import Prebuilt  # ui.cache imports Streamlit's caches: only when needed
+
+        spec = fig if isinstance(fig, dict) else fig.to_dict()
+        fig = Prebuilt(projector_figure(spec, text))
+    return where.plotly_chart(fig, **kwargs)
 
 
 def panels(name: str, spec: int | list[float], size: Literal["s", "m", "l"] = "m") -> list:

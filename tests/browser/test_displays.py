@@ -445,6 +445,32 @@ def test_tap_on_a_feature_map_picks_its_pixel(contexts, app_url):
         p.close()
 
 
+CHART_TEXT_PX_JS = """() => Array.from(document.querySelectorAll(
+  '[data-testid=stMain] .js-plotly-plot text')).filter(e => e.textContent.trim())
+  .map(e => parseFloat(getComputedStyle(e).fontSize)).sort((a, b) => a - b)"""
+
+
+def test_projector_view_draws_chart_text_larger(contexts, app_url):
+    """The back row reads the numbers: in the projector view the text inside the charts (grid
+    numbers, titles, ticks) is drawn larger than in the normal view of the same page."""
+    p = contexts("projector").new_page()
+    p.set_default_timeout(30_000)
+    p.base_url = app_url  # type: ignore[attr-defined]
+    try:
+        sizes = {}
+        for view in ("", "&view=projector"):
+            p.goto(f"{app_url}/pooling?lang=zh{view}")
+            settle(p)
+            p.wait_for_selector(".js-plotly-plot text", timeout=30_000)
+            settle(p)
+            px = p.evaluate(CHART_TEXT_PX_JS)
+            assert px, view
+            sizes[view] = px[len(px) // 2]
+        assert sizes["&view=projector"] >= 1.15 * sizes[""], sizes
+    finally:
+        p.close()
+
+
 def test_projector_view_on_every_page(contexts, app_url):
     """``?view=projector`` at 1024x768: the sidebar starts folded, the main area is drawn
     larger, and every page still passes every check (in Chinese, the longer labels)."""

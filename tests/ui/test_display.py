@@ -63,3 +63,71 @@ def test_a_preset_can_open_the_projector_view():
     assert "zoom: 1.25" in styles(at)
     at.run()
     assert at.query_params["view"] in ("projector", ["projector"])
+
+
+def _sizes(node, found=None, in_font=False):
+    """Every font size in a figure dict (a list of numbers)."""
+    found = [] if found is None else found
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if in_font and k == "size":
+                found += v if isinstance(v, list) else [v]
+            elif isinstance(v, dict | list):
+                _sizes(v, found, k.endswith("font"))
+    elif isinstance(node, list):
+        for item in node:
+            _sizes(item, found)
+    return found
+
+
+def test_projector_figure_enlarges_every_text_and_leaves_the_original_alone():
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Heatmap(z=[[1, 2], [3, 4]], text=[["1", "2"], ["3", "4"]],
+                               texttemplate="%{text}", textfont={"size": 16}),
+                    layout={"height": 300, "title": {"text": "map"},
+                            "annotations": [{"text": "a", "font": {"size": 11}}],
+                            "xaxis2": {"tickfont": {"size": 10}}})
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="text", text=["b"],
+                             textfont={"size": [9, 13]}))
+    fig.frames = [go.Frame(data=[{"type": "heatmap", "textfont": {"size": 16}}])]
+    spec = fig.to_dict()
+    before = _sizes(spec)
+    big = display.projector_figure(spec, 1.5)
+    assert _sizes(spec) == before  # the cached original is shared: untouched
+    assert big["data"][0]["textfont"]["size"] == 24
+    assert big["data"][1]["textfont"]["size"] == [13.5, 19.5]
+    assert big["frames"][0]["data"][0]["textfont"]["size"] == 24
+    lay = big["layout"]
+    assert lay["annotations"][0]["font"]["size"] == 16.5
+    assert lay["xaxis2"]["tickfont"]["size"] == 15
+    # sizes left to Plotly's theme are given, enlarged: text, the title, the axes' ticks
+    assert lay["font"]["size"] == 18 and lay["title"]["font"]["size"] == 24
+    assert lay["height"] == 450
+    assert big["data"][0]["z"] == spec["data"][0]["z"]
+
+
+def test_every_chart_goes_through_display_chart():
+    """The projector view can only enlarge figure text if no chart bypasses ui.display.chart."""
+    from tests.helpers import ROOT
+
+    direct = [f"{p.relative_to(ROOT)}:{n}"
+              for p in [*ROOT.glob("pages/*.py"), *ROOT.glob("ui/**/*.py"), ROOT / "app.py"]
+              if p.name != "display.py"
+              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+              if ".plotly_chart(" in line]
+    assert direct == []
+
+
+def test_projector_view_enlarges_the_text_inside_charts():
+    def chart_sizes(params):
+        at = open_link("pages/pooling.py", params)
+        assert errors_of(at) == []
+        import json
+        return [s for c in at.get("plotly_chart") for s in _sizes(json.loads(c.proto.spec))]
+
+    normal = chart_sizes({"lang": "en"})
+    big = chart_sizes({"lang": "en", "view": "projector"})
+    assert normal and len(big) >= len(normal)
+    assert max(big) >= display.FIGURE_TEXT * max(normal) - 0.1
+    assert min(big) >= display.FIGURE_TEXT * min(normal) - 0.1

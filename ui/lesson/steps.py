@@ -19,6 +19,7 @@ import streamlit as st
 from cnnviz.lessons import guided
 from cnnviz.viz import backprop as backprop_figs
 from cnnviz.viz import figures, style
+from ui import display
 from ui.lang import t
 
 RESULTS, DONE, RACE = "lesson_results", "lesson_done", "lesson_race"
@@ -62,7 +63,7 @@ def grid(values: np.ndarray, title: str, key: str, *, signed: bool | None = None
     fig = figures.grid_figure(values, title=title, signed=signed, padding=padding,
                               cell_px=cell_px, hover_label=t("common.value"), picture=picture,
                               hidden=hidden)
-    st.plotly_chart(fig, key=key, config=NO_BAR)
+    display.chart(st, fig, key=key, config=NO_BAR)
 
 
 def labels(prefix: str, options: tuple[str, ...] | list[str]) -> Callable[[str], str]:
@@ -263,7 +264,7 @@ def step_training() -> None:
         return
     with right:
         names = {a: fmt(a) for a in results}
-        st.plotly_chart(loss_figure(results, names), key="lesson_train_chart", config=NO_BAR)
+        display.chart(st, loss_figure(results, names), key="lesson_train_chart", config=NO_BAR)
         for act, curves in results.items():
             st.caption(t("lesson.train_acc", fn=names[act], loss=style.fmt(curves["loss"][-1]),
                          acc=style.fmt(100 * curves["acc"][-1])))
@@ -285,7 +286,7 @@ def step_backprop() -> None:
             cols, (r["map"], r["pooled"], r["d_pooled"]), ("bp_map", "bp_pooled", "bp_grad"),
             ({"blocks": 2, "signed": False}, {"signed": False}, {"signed": True}), strict=True):
         fig = backprop_figs.grid(values, t(f"lesson.{title}"), hover=t("common.value"), **extra)
-        col.plotly_chart(fig, key=f"lesson_{title}", config=NO_BAR)
+        display.chart(col, fig, key=f"lesson_{title}", config=NO_BAR)
     st.markdown(t("lesson.bp_question"))
     answer = number_answer("backprop")
     verdict("backprop", (mode, answer), guided.check_number(answer, r["nonzero"]),

@@ -17,6 +17,7 @@ from cnnviz import i18n, models
 from cnnviz.classroom.train_jobs import MAX_EPOCHS, USUAL_LR
 from cnnviz.viz import style
 from cnnviz.viz import trainer as trainer_figs
+from ui import display
 from ui.lang import current, t
 from ui.trainer.live import remember
 from ui.widgets import labeller
@@ -70,7 +71,7 @@ def data_controls() -> str:
                      h=side, w=side))
     with right:
         lang = current()
-        st.plotly_chart(remember(("preview", name, lang), lambda: _preview(name, lang)),
+        display.chart(st, remember(("preview", name, lang), lambda: _preview(name, lang)),
                         key="tr_preview")
     return name
 

@@ -15,7 +15,7 @@ import streamlit as st
 from cnnviz import models
 from cnnviz.lessons import drawing as D
 from cnnviz.viz import trainer as tv
-from ui import cache, drawing
+from ui import cache, display, drawing
 from ui.lang import current, t
 from ui.trainer.live import current_job, remember, run_label, runs, start_single
 
@@ -80,7 +80,7 @@ def draw_section(settings: dict[str, Any]) -> None:
         cols[1].info(problem, icon=":material/draw:")
         return
     mark = drawing.fingerprint(x)
-    cols[1].plotly_chart(remember(("draw_prev", mark, lang), lambda: drawing.preview_figure(x)),
+    display.chart(cols[1], remember(("draw_prev", mark, lang), lambda: drawing.preview_figure(x)),
                          key="tr_draw_preview", config=NO_BAR)
     cols[1].caption(t(f"draw.preview_note_{dataset}", s=x.shape[-1]))
     if not race:
@@ -102,7 +102,7 @@ def _verdict(run, x, mark: str, names, lang: str, label: bool):
         st.markdown(f"**{run_label(run, lang)}**")
     st.markdown(t("draw.verdict", guess=names[top], p=f"{100 * probs[top]:.1f}%",
                   act=t(f"trainer.act_{run['spec']['activation']}")))
-    st.plotly_chart(remember(("draw_bars", run["n"], mark, lang), lambda: tv.bars_figure(
+    display.chart(st, remember(("draw_bars", run["n"], mark, lang), lambda: tv.bars_figure(
         probs, names, title=t("trainer.softmax_title"), y_title=t("trainer.axis_prob"),
         x_title=t("trainer.axis_class"), percent=True, highlight=top, height=280)),
         key=f"tr_draw_bars_{run['n']}", config=NO_BAR)  # fmt: skip
@@ -115,7 +115,7 @@ def _maps(run, model, x, mark: str, lang: str, width_px: int) -> None:
     for b, (name, arr) in enumerate(maps, start=1):
         title = t("draw.maps_title", b=b, name=name, c=arr.shape[0], h=arr.shape[1],
                   w=arr.shape[2])
-        st.plotly_chart(remember(("draw_map", run["n"], mark, b, lang), lambda a=arr, s=title: (
+        display.chart(st, remember(("draw_map", run["n"], mark, b, lang), lambda a=arr, s=title: (
             tv.mosaic_figure(a, title=s, cols=8, tile_label=t("trainer.channel"),
                              value_label=t("common.value"), text=False, width_px=width_px))),
             key=f"tr_draw_map_{run['n']}_{b}")  # fmt: skip

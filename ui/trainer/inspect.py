@@ -19,7 +19,7 @@ from PIL import Image
 from cnnviz import datasets, models, train
 from cnnviz.viz import figures, style
 from cnnviz.viz import trainer as trainer_figs
-from ui import image_input
+from ui import display, image_input
 from ui.lang import current, t
 from ui.trainer.controls import keep, save
 from ui.trainer.live import remember, run_label, runs
@@ -76,7 +76,7 @@ def _evaluation(run: dict[str, Any], model) -> tuple[np.ndarray, np.ndarray]:
 def kernels_section(run: dict[str, Any], model) -> None:
     w = model.layers[0].params["weight"]
     k = w.shape[-1]
-    st.plotly_chart(remember(("fig_kernels", run["n"], current()),
+    display.chart(st, remember(("fig_kernels", run["n"], current()),
                              lambda: trainer_figs.mosaic_figure(
         w[:, 0], title=t("trainer.kernels_title", n=w.shape[0], k=k), cols=4 if k in (3, 5) else 8,
         signed=True, tile_label=t("trainer.kernel_word"), value_label=t("trainer.weight"),
@@ -120,20 +120,20 @@ def example_section(run: dict[str, Any], model) -> None:
         logits, _ = remember(("logits",) + key[:2], lambda: _outputs(run, model, ds, i))
         top = int(np.argmax(logits))
         c1, c2 = st.columns(2)
-        c1.plotly_chart(remember(("fig_logits",) + key, lambda: trainer_figs.bars_figure(
+        display.chart(c1, remember(("fig_logits",) + key, lambda: trainer_figs.bars_figure(
             logits, names, title=t("trainer.logits_title"), y_title=t("trainer.axis_logit"),
             x_title=t("trainer.axis_class"), highlight=top)), key="tr_logits")  # fmt: skip
-        c2.plotly_chart(remember(("fig_softmax",) + key, lambda: trainer_figs.bars_figure(
+        display.chart(c2, remember(("fig_softmax",) + key, lambda: trainer_figs.bars_figure(
             models.softmax(logits), names, title=t("trainer.softmax_title"),
             y_title=t("trainer.axis_prob"), x_title=t("trainer.axis_class"), percent=True,
             highlight=top)), key="tr_softmax")
         st.caption(t("trainer.fc_note", d=model.layers[-1].in_features))
     elif view == "flatten":
-        st.plotly_chart(remember(("fig_flat",) + key, lambda: _flat_figure(run, model, ds, i)),
+        display.chart(st, remember(("fig_flat",) + key, lambda: _flat_figure(run, model, ds, i)),
                         key="tr_flat")
         st.caption(t("trainer.flat_note"))
     else:
-        st.plotly_chart(remember(("fig_map",) + key, lambda: _map_figure(model, ds, i, view)),
+        display.chart(st, remember(("fig_map",) + key, lambda: _map_figure(model, ds, i, view)),
                         key="tr_map")
         st.caption(t(f"trainer.maps_note_{_kind(view)}"))
 
@@ -186,7 +186,7 @@ def errors_section(run: dict[str, Any], model) -> None:
     preds, _ = _evaluation(run, model)
     cm = train.confusion_matrix(ds.y_test, preds, len(names))
     c1, c2 = st.columns([1, 1], vertical_alignment="center")
-    c1.plotly_chart(remember(("fig_cm", run["n"], lang), lambda: trainer_figs.confusion_figure(
+    display.chart(c1, remember(("fig_cm", run["n"], lang), lambda: trainer_figs.confusion_figure(
         cm, names, title=t("trainer.cm_title"), x_title=t("trainer.cm_pred"),
         y_title=t("trainer.cm_true"), count_label=t("trainer.cm_count"))), key="tr_cm")
     wrong = np.flatnonzero(preds != ds.y_test)
@@ -196,7 +196,7 @@ def errors_section(run: dict[str, Any], model) -> None:
     c2.caption(t("trainer.mistakes_note"))
     shown = wrong[:MAX_MISTAKES]
     captions = [f"{names[int(ds.y_test[j])]} → {names[int(preds[j])]}" for j in shown]
-    st.plotly_chart(remember(("fig_wrong", run["n"], lang), lambda: trainer_figs.examples_figure(
+    display.chart(st, remember(("fig_wrong", run["n"], lang), lambda: trainer_figs.examples_figure(
         ds.x_test[shown, 0], captions,
         title=t("trainer.mistakes_title", n=wrong.size, total=len(preds)),
         value_label=t("common.value"))), key="tr_mistakes")  # fmt: skip
@@ -215,10 +215,10 @@ def use_section(run: dict[str, Any], model) -> None:
     c1, c2, c3 = st.columns([1, 1, 1.4])
     c1.image(remember(("thumb", picture), lambda: _png(image)), caption=t("trainer.use_original"),
              width="stretch")
-    c2.plotly_chart(remember(("fig_use_x", run["n"], picture, lang), lambda: figures.map_figure(
+    display.chart(c2, remember(("fig_use_x", run["n"], picture, lang), lambda: figures.map_figure(
         x[0, 0], title=t("trainer.use_sees", s=side), signed=False, limit=1.0,
         hover_label=t("common.value"), height=300)), key="tr_use_input")  # fmt: skip
-    c3.plotly_chart(remember(("fig_use_p", run["n"], picture, lang),
+    display.chart(c3, remember(("fig_use_p", run["n"], picture, lang),
                              lambda: trainer_figs.bars_figure(
         probs, names, title=t("trainer.use_probs_title"), y_title=t("trainer.axis_prob"),
         x_title=t("trainer.axis_class"), percent=True, highlight=top)), key="tr_use_probs")

@@ -20,7 +20,7 @@ from cnnviz.classroom.train_jobs import ENDINGS, USUAL_LR, Member, TrainJob
 from cnnviz.lessons import trainer as lessons
 from cnnviz.viz import style
 from cnnviz.viz import trainer as trainer_figs
-from ui import cache
+from ui import cache, display
 from ui.lang import current, t
 
 JOB, RUNS, COUNTER, TICKING = "_tr_job", "_tr_runs", "_tr_run_n", "_tr_ticking"
@@ -167,9 +167,9 @@ def curve_figures(items: list[dict[str, Any]], names: list[str], key: str,
 
     loss, acc, grad = remember((*done_key, current()), build) if done_key else build()
     c1, c2 = st.columns(2)
-    c1.plotly_chart(loss, key=f"{key}_loss")
-    c2.plotly_chart(acc, key=f"{key}_acc")
-    st.plotly_chart(grad, key=f"{key}_grad")
+    display.chart(c1, loss, key=f"{key}_loss")
+    display.chart(c2, acc, key=f"{key}_acc")
+    display.chart(st, grad, key=f"{key}_grad")
     grad_notes(items, names)
 
 
