@@ -1,5 +1,8 @@
 """How a CNN learns: one training step of a tiny CNN, forward and then backwards layer by layer
-with the engine's own numbers, the SGD update, ReLU beside sigmoid, and a gradient check."""
+with the engine's own numbers, the SGD update, ReLU beside sigmoid, and a gradient check.
+
+The page opens with the forward pass; the backward pass, the update, ReLU beside sigmoid and the
+check are parts drawn on demand (ui/lazy.py): all of them at once mount ~30 charts."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from cnnviz.lessons import backprop as bp_math
 from cnnviz.numbers import fmt_ascii
 from cnnviz.viz import backprop as bp_figs
 from cnnviz.viz import style
-from ui import cache, display
+from ui import cache, display, lazy
 from ui.backprop import (
     HISTORY,
     NO_BAR,
@@ -56,6 +59,8 @@ def forward_section(tr: bp_math.Trace, classes: list[str]) -> None:
 def backward_section(tr: bp_math.Trace, classes: list[str]) -> None:
     st.header(t("backprop.bwd_title"))
     st.markdown(t("backprop.bwd_intro"))
+    if not lazy.shown("bp_bwd_open", ("bp_slide_k",)):
+        return
     st.subheader(t("backprop.loss_title"))
     st.markdown(t("backprop.loss_rule"))
     rows = [t("backprop.row_p"), t("backprop.row_y"), t("backprop.row_grad")]
@@ -113,6 +118,8 @@ def conv_section(tr: bp_math.Trace) -> None:
 def update_section(setup: bp_math.Setup, hist: tuple) -> None:
     st.header(t("backprop.upd_title"))
     st.markdown(t("backprop.upd_intro"))
+    if not lazy.shown("bp_upd_open", ("bp_lr",)):
+        return
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
     lr = c1.number_input(t("backprop.lr"), value=bp_math.DEFAULT_LR, step=0.05, format="%g",
                          key="bp_lr", bind="query-params", help=t("backprop.lr_help"))
@@ -146,6 +153,8 @@ def update_section(setup: bp_math.Setup, hist: tuple) -> None:
 def sigmoid_section(setup: bp_math.Setup, hist: tuple) -> None:
     st.subheader(t("backprop.sig_title"))
     st.markdown(t("backprop.sig_intro"))
+    if not lazy.shown("bp_sig_open"):
+        return
     both = cache.shared(bp_math.compare_activations, setup, hist)
     s = {act: bp_math.shrink(tr) for act, tr in both.items()}
     groups = [t("backprop.sig_in"), t("backprop.sig_out"), t("backprop.sig_dw")]
@@ -164,6 +173,8 @@ def sigmoid_section(setup: bp_math.Setup, hist: tuple) -> None:
 def check_section(setup: bp_math.Setup, hist: tuple) -> None:
     st.header(t("backprop.gc_title"))
     st.markdown(t("backprop.gc_intro"))
+    if not lazy.shown("bp_gc_open", ("bp_weight", "bp_eps")):
+        return
     c1, c2 = st.columns(2)
     lang = current()
     name = c1.selectbox(t("backprop.gc_weight"), bp_math.weight_options(setup.kernels),

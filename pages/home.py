@@ -37,12 +37,14 @@ def pipeline_section() -> None:
         ("relu", maps["relu"], f"{t('home.tile_relu')}<br>{h}×{w}×1", False),
         ("pool", maps["pool"], f"{t('home.tile_pool')}<br>{ph}×{pw}×1", False),
     ]
-    # one figure per stage in a row that wraps: on a phone the stages stack, each still readable
+    # one figure per stage in a row that wraps: on a phone the stages stack, each still readable;
+    # pictures with a 32-point hover grid, so the first thing a class sees opens at once
     for col, (name, arr, title, signed) in zip(display.panels("home_pipe", 4, "s"), stages,
                                                strict=True):
         display.chart(col, cache.figure(figures.map_figure, arr, title=title, signed=signed,
                                        colorbar=False, hover_label=t("common.value"),
-                                       height=220), key=f"home_pipeline_{name}")
+                                       height=220, exact_cells=0, hover_side=32),
+                      key=f"home_pipeline_{name}")
     for col, (name, page, key) in zip(display.panels("home_stages", len(STAGES), "s"), STAGES,
                                       strict=True):
         with col.container(border=True):

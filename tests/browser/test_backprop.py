@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     CHARTS_DRAWN,
     SETTLED,
     assert_clean,
+    open_parts,
     settle,
     settle_for_good,
     shot,
@@ -41,6 +42,9 @@ def open_page(page, path: str = "backprop", lang: str = "en") -> None:
     page.goto(f"{page.base_url}/{path}?lang={lang}")
     page.wait_for_selector(SETTLED, timeout=120_000)
     page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
+    settle_for_good(page, timeout=120.0)
+    open_parts(page)  # the backward pass, the update, sigmoid and the check: drawn on demand
     page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
     settle_for_good(page, timeout=120.0)
 

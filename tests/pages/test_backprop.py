@@ -13,14 +13,19 @@ from streamlit.testing.v1 import AppTest
 from cnnviz import i18n
 from cnnviz.lessons import backprop as B
 from cnnviz.numbers import MINUS, fmt
-from tests.helpers import APP, decode, errors_of
+from tests.helpers import APP, decode, errors_of, lazy_parts
 
 PAGE = "pages/backprop.py"
 
 
-def open_page(lang: str = "en", state: dict | None = None) -> AppTest:
+def open_page(lang: str = "en", state: dict | None = None, *, opened: bool = True) -> AppTest:
+    """The page with every part drawn on demand turned on (``opened``), as a student who has
+    scrolled through it; False: the first view."""
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.session_state["lang"] = lang
+    for key in lazy_parts() if opened else ():
+        if key.startswith("bp_"):
+            at.session_state[key] = True
     for key, value in (state or {}).items():
         at.session_state[key] = value
     at.switch_page(PAGE).run()
@@ -187,3 +192,20 @@ def test_dead_kernel_preset_shows_relu_blocking_everything():
     np.testing.assert_array_equal(z(at, "bp_relu_l_1"), 0)
     np.testing.assert_array_equal(z(at, "bp_conv_dw"), 0)  # the slide follows kernel 2
     assert np.any(z(at, "bp_da_1") != 0)  # the gradient did arrive, ReLU stopped it
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_first_view_is_the_forward_pass_and_each_part_opens_alone(lang):
+    """The page opens with the forward pass only (all sections mount ~30 charts); each later
+    section shows its heading, its text and a switch, and turning one on draws that one."""
+    at = open_page(lang, opened=False)
+    keys = {c.key for c in at.get("plotly_chart")}
+    assert {"bp_x", "bp_probs"} <= keys
+    assert not keys & {"bp_dlogits", "bp_slide", "bp_curve", "bp_sig_bars"}, keys
+    parts = ["bp_bwd_open", "bp_upd_open", "bp_sig_open", "bp_gc_open"]
+    assert [at.toggle(key=k).value for k in parts] == [False] * 4
+    at.toggle(key="bp_upd_open").set_value(True).run()
+    assert errors_of(at) == []
+    keys = {c.key for c in at.get("plotly_chart")}
+    assert "bp_curve" in keys and "bp_slide" not in keys
+    assert at.button(key="bp_step") is not None

@@ -79,8 +79,7 @@ def data_controls() -> str:
 def _preview(name: str, lang: str):
     ds = models.dataset(name)
     return trainer_figs.preview_figure(ds.x_train, ds.y_train, ds.class_names(lang),
-                                       title=i18n.t("trainer.preview_title", lang),
-                                       value_label=i18n.t("common.value", lang))
+                                       title=i18n.t("trainer.preview_title", lang))
 
 
 def network_controls(dataset: str) -> dict[str, Any]:
