@@ -82,7 +82,7 @@ def texts(at) -> str:
 def test_page_opens_with_data_network_table_and_controls(lang):
     at = open_trainer(lang)
     assert bool(CJK.search(at.title[0].value)) == (lang == "zh")
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table.iloc[:, 0]) == ["input", "conv1", "relu1", "maxpool1", "conv2", "relu2",
                                       "maxpool2", "flatten1", "fc1"]
     assert list(table.iloc[:, 2])[-3:] == ["16 × 4 × 4", "256", "4"]
@@ -95,11 +95,11 @@ def test_page_opens_with_data_network_table_and_controls(lang):
 
 def test_table_follows_the_edits():
     at = open_trainer(state={"tr_blocks": 3, "tr_b2_filters": 4, "tr_pool": "avg"})
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert "avgpool3" in list(table.iloc[:, 0])
     assert list(table.iloc[:, 2])[-3:] == ["4 × 2 × 2", "16", "4"]
     at.radio(key="tr_data").set_value("digits").run()
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table.iloc[0, 2] == "1 × 8 × 8" and table.iloc[-2, 2] == "4"
 
 
@@ -112,7 +112,7 @@ def test_impossible_network_is_explained_and_start_is_off(lang):
     assert warning in [w.value for w in at.warning]
     assert at.button(key="tr_start_single").disabled
     assert at.button(key="tr_start_compare").disabled
-    assert len(at.dataframe) == 0  # no table for a net that cannot exist
+    assert len(at.table) == 0  # no table for a net that cannot exist
     assert errors_of(at) == []
     at.select_slider(key="tr_b1_padding").set_value(3).run()  # 5 + 6 - 7 + 1 = 5: fits
     assert not at.button(key="tr_start_single").disabled and not at.warning
@@ -137,7 +137,7 @@ def test_start_stream_stop_and_keep_the_run():
     assert job(at).thread.join(0.5) is None and job(at).finished
     assert time.monotonic() - t0 < 2.0
     at.run()
-    history = at.dataframe[1].value
+    history = at.dataframe[0].value
     assert len(history) == 1 and history.iloc[0][tr("col_status")] == tr("status_stopped")
     assert not at.button(key="tr_start_single").disabled
     assert errors_of(at) == []
@@ -296,7 +296,7 @@ def test_waiting_for_a_free_trainer_is_shown_then_training_starts():
 
 def test_digits_net_sees_8x8_and_history_can_be_cleared():
     at = open_trainer("zh", {"tr_data": "digits", "tr_epochs": 2})
-    assert at.dataframe[0].value.iloc[0, 2] == "1 × 8 × 8"
+    assert at.table[0].value.iloc[0, 2] == "1 × 8 × 8"
     at.button(key="tr_start_single").click().run()
     until_finished(at)
     figs = charts(at)
@@ -315,7 +315,7 @@ def test_network_too_big_for_the_shared_server_is_refused_before_start():
         state |= {f"tr_b{b}_filters": 32, f"tr_b{b}_kernel": 7, f"tr_b{b}_padding": 3,
                   f"tr_b{b}_pool": False}
     at = open_trainer("en", state)
-    assert len(at.dataframe) == 1  # the shape table is fine: the net exists
+    assert len(at.table) == 1  # the shape table is fine: the net exists
     warning = [w.value for w in at.warning if "too big" in w.value]
     assert warning and "270 MB" in warning[0]
     assert at.button(key="tr_start_single").disabled

@@ -152,7 +152,9 @@ def shape_table(spec: dict[str, Any]) -> models.ArchitectureError | None:
         t("trainer.col_shape"): [" × ".join(str(s) for s in r["shape"]) for r in rows],
         t("trainer.col_params"): [f"{r['params']:,}" for r in rows],
     })  # fmt: skip
-    st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
+    # a static table, not st.dataframe: the data grid's script costs the page ~0.3 s to open,
+    # and nine rows need no sorting or scrolling
+    st.table(table, hide_index=True)
     total = sum(r["params"] for r in rows)
     fc_in = rows[-2]["shape"][0]
     st.caption(t("trainer.table_note", total=f"{total:,}", features=f"{fc_in:,}"))
