@@ -109,7 +109,8 @@ def sharing_section() -> None:
 
 
 def sharing_part() -> None:
-    c1, c2, c3, c4 = st.columns(4)
+    # the pattern's name needs the widest box ("turn (横折: across, then down)"); the row wraps
+    c1, c2, c3, c4 = display.panels("home_share_ctl", [2, 1, 1, 1], "m")
     pattern = c1.selectbox(t("home.share_pattern"), list(overview.PATTERNS), key="home_pattern",
                            format_func=labeller("home.pattern_"),
                            bind="query-params", help=t("home.share_pattern_help"))

@@ -134,6 +134,16 @@ FIND_JS = r"""() => {
                 where, detail: el.scrollWidth + ' px of text in ' + el.clientWidth + ' px'});
     }
   }
+  // a selectbox shows its chosen value in a one-line text box: wider text is simply cut
+  const boxes = '[data-testid=stMain] [data-testid=stSelectbox] input';
+  for (const el of document.querySelectorAll(boxes)) {
+    if (!visible(el) || el.scrollWidth <= el.clientWidth + 1) continue;
+    const where = label(el.closest('[data-testid=stSelectbox]')) + ' "' + el.value + '"';
+    if (seen.has(where)) continue;
+    seen.add(where);
+    out.push({what: 'text cut', where,
+              detail: el.scrollWidth + ' px of text in ' + el.clientWidth + ' px'});
+  }
   for (const el of document.querySelectorAll('[data-testid=stMain] *, [data-testid=stSidebar] *')) {
     const cs = getComputedStyle(el);
     if (cs.textOverflow !== 'ellipsis' || el.scrollWidth <= el.clientWidth + 1) continue;

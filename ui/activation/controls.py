@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from cnnviz.lessons import activation as act_math
+from ui import display
 from ui.errors import guard
 from ui.lang import current, t
 from ui.widgets import labeller
@@ -59,7 +60,7 @@ def curve_controls(fns: list[str]) -> dict:
 
 
 def map_controls() -> dict:
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3 = display.panels("act_map_ctl", 3, "m")  # "Sobel x (vertical edges)" fits
     kernel = c1.selectbox(t("activation.kernel"), list(act_math.KERNELS), key="act_kernel",
                           bind="query-params", format_func=labeller("activation.kernel_"),
                           help=t("activation.kernel_help"))

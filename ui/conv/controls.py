@@ -129,15 +129,20 @@ def show_notes(notes: list[str]) -> None:
         st.warning(text, icon="⚠️")
 
 
+#: Width of the example's select box (the longest name, in English, and its arrow).
+EXAMPLE_BOX_PX = 400
+
+
 def slide_controls() -> dict[str, Any]:
     """Example, speed, stride / padding / dilation, and the editable grid and kernel."""
     s = _slide_state()
-    # wraps next to the sidebar: the example's name stays readable in its box
-    c1, c2, c3, c4, c5 = display.panels("conv_slide_ctl", [3, 2, 1, 1, 1], "s")
-    c1.selectbox(t("conv.example"), list(conv_math.EXAMPLES), key="conv_example",
+    # the example on a line of its own: a select box cuts a name it cannot fit (an <input>
+    # does not wrap), and "5×5 picture, X-shaped 3×3 kernel" needs ~260 px; the rest wraps
+    st.selectbox(t("conv.example"), list(conv_math.EXAMPLES), key="conv_example",
                  on_change=_on_example,
                  format_func=labeller("conv.example_"), bind="query-params",
-                 help=t("conv.example_help"))
+                 help=t("conv.example_help"), width=EXAMPLE_BOX_PX)
+    c2, c3, c4, c5 = display.panels("conv_slide_ctl", [2, 1, 1, 1], "s")
     speed = c2.select_slider(t("conv.speed"), list(SPEEDS), value="normal", key="conv_speed",
                              format_func=labeller("conv.speed_"), bind="query-params",
                              help=t("conv.speed_help"))
@@ -190,7 +195,7 @@ def slide_controls() -> dict[str, Any]:
 
 
 def rgb_controls() -> dict[str, Any]:
-    c1, c2, c3, c4, c5 = st.columns(5)
+    c1, c2, c3, c4, c5 = display.panels("conv_rgb_ctl", 5, "s")  # "卷积核 1" fits its box
     k = c1.number_input(t("conv.rgb_kernels"), 1, 3, 2, key="conv_rgb_k", bind="query-params",
                         help=t("conv.rgb_kernels_help"))
     follow = c2.selectbox(t("conv.rgb_follow"), list(range(int(k))), key="conv_rgb_follow",
@@ -246,7 +251,9 @@ def _apply_preset(k: int) -> None:
 
 def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, float, str | None]:
     s = _img_state(k)
-    c1, c2, c3, c4 = st.columns(4) if color else (*st.columns(3), None)
+    # a row that wraps below ~210 px a column: a preset's name (横折（先横后向下）) must fit
+    c1, c2, c3, c4 = (display.panels(f"conv_kernel_{k}", 4 if color else 3, "m")
+                      + ([] if color else [None]))
     first = list(conv_math.KERNEL_PRESETS).index(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)])
     c1.selectbox(t("conv.preset"), list(conv_math.KERNEL_PRESETS), first,
                  key=f"conv_img_preset_{k}",
