@@ -72,6 +72,16 @@ WIDGETS = {
     "activation": "act_bias=-1.0:1.0",  # bias before the activation: maps + histograms
     "pooling": "pool_shift=0:3",  # the shift in the translation-tolerance part
     "trainer": "tr_blocks=1:3",  # conv blocks: the shape table and parameter counts
+    "backprop": "bp_lr=0.05:0.9",  # the update's learning rate: one SGD step, the loss curve
+}
+#: The link that opens the part holding each page's widget (parts below a lesson's first section
+#: are drawn only when turned on): without it the widget is never found and nothing moves.
+PARTS = {
+    "": "home_share_open=true",
+    "convolution": "conv_img_open=true",
+    "activation": "act_map_open=true",
+    "pooling": "pool_fm_open=true",
+    "backprop": "bp_upd_open=true",
 }
 
 
@@ -105,9 +115,10 @@ def start_server(port: int, extra: list[str], env: dict | None = None) -> subpro
 def load_cmd(port: int, pid: int, page: str, sessions: int, duration: float, think: float,
              widget: str | None) -> list[str]:
     """The load client's command; ``pid`` 0 = no server pid (the caller samples the pids)."""
-    client = FRAGMENTS if FRAGMENT_RERUNS else LOAD
-    cmd = [sys.executable, str(client), "--url", f"http://127.0.0.1:{port}", "--sessions",
+    cmd = [sys.executable, str(FRAGMENTS), "--url", f"http://127.0.0.1:{port}", "--sessions",
            str(sessions), "--duration", str(duration), "--page", page, "--think", str(think)]
+    cmd += [] if FRAGMENT_RERUNS else ["--whole"]
+    cmd += ["--query", PARTS[page]] if widget and page in PARTS else []
     cmd += ["--pid", str(pid)] if pid else []
     return cmd + (["--widget", widget] if widget else [])
 

@@ -1,13 +1,14 @@
-"""The team's load client (../shared/tools/st_load.py) with one change: like a browser, it
-reruns only the fragment a widget lives in (``ClientState.fragment_id``), instead of the whole
-page. The lessons put each section in an ``st.fragment``, so this is what a class actually
-causes; st_load's full reruns are the worst case (a widget outside every fragment).
+"""The team's load client (../shared/tools/st_load.py) as a browser uses the lessons: it reruns
+only the fragment a widget lives in (st_load's ``--fragments``; ``--whole``: the whole page,
+st_load's worst case), and it can open the page from a link (``--query``, e.g.
+``conv_img_open=true``: the part that holds the widget, since parts below a lesson's first
+section are drawn only when a student turns them on).
 
     python benchmarks/st_load_fragments.py --url http://127.0.0.1:8501 --sessions 40 \\
-        --page preprocessing --widget prep_corr=-0.95:0.95 --pid <server pid>
+        --page convolution --query conv_img_open=true --widget conv_img_bias_0=-1.0:1.0
 
-Same options and report as st_load.py (it reuses its code); a widget outside any fragment is
-rerun with the whole page, as a browser does.
+Same options and report as st_load.py (it reuses its code). Without ``--query`` a widget in a
+closed part is never found, and st_load counts one ``widget_not_found`` per student.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import os
 import sys
 from pathlib import Path
 
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
 _HERE = Path(__file__).resolve()
 PATH = Path(os.environ.get("CNNVIZ_ST_LOAD") or next(
     (p / "shared" / "tools" / "st_load.py" for p in _HERE.parents[2:4]
@@ -29,59 +28,43 @@ _spec = importlib.util.spec_from_file_location("st_load", PATH)
 st_load = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(st_load)
 
-DONE = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
-        ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
+
+def split_args(argv: list[str]) -> tuple[list[str], str]:
+    """st_load's arguments (with ``--fragments`` unless ``--whole``) and the link's query."""
+    rest, query, whole = [], "", False
+    it = iter(argv)
+    for arg in it:
+        if arg == "--query":
+            query = next(it, "")
+        elif arg.startswith("--query="):
+            query = arg.split("=", 1)[1]
+        elif arg == "--whole":
+            whole = True
+        else:
+            rest.append(arg)
+    if not whole and "--fragments" not in rest:
+        rest.append("--fragments")
+    return rest, query.lstrip("?")
 
 
-class FragmentSession(st_load.Session):
-    """st_load's session, remembering which fragment (if any) holds the varied widget."""
+ARGS, QUERY = split_args(sys.argv[1:])
 
-    fragment = ""
+
+class LinkSession(st_load.Session):
+    """st_load's session whose first load carries the link's query string, as a browser
+    sends it (``ClientState.query_string``; Streamlit's ``st.query_params`` read it)."""
 
     def rerun_msg(self, first):
         payload, value = super().rerun_msg(first)
-        if first or not self.fragment:
+        if not (first and QUERY):
             return payload, value
         msg = st_load.BackMsg.FromString(payload)
-        msg.rerun_script.fragment_id = self.fragment
+        msg.rerun_script.query_string = QUERY
+        msg.rerun_script.context_info.url += "?" + QUERY
         return msg.SerializeToString(), value
 
-    async def run_once(self, ws):
-        """As st_load's, plus the widget's fragment id; a fragment run has its own run id."""
-        run_id, errors = None, []
-        while True:
-            raw = await ws.recv()
-            self.st.bytes += len(raw)
-            fm = ForwardMsg.FromString(raw)
-            kind = fm.WhichOneof("type")
-            if kind == "new_session":
-                run_id = fm.metadata.run.script_run_id
-                self.sid = fm.new_session.initialize.session_id or self.sid
-                self.page_hash = fm.new_session.page_script_hash or self.page_hash
-            elif kind == "navigation":
-                self.page_hash = fm.navigation.page_script_hash
-            elif kind == "page_not_found":
-                errors.append("page_not_found")
-            elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
-                el = fm.delta.new_element
-                et = el.WhichOneof("type")
-                if et == "exception":
-                    errors.append("exception")
-                elif self.a.wkey and et in ("slider", "number_input"):
-                    wid = getattr(el, et).id
-                    if wid.endswith("-" + self.a.wkey):
-                        self.widget_id, self.widget_kind = wid, et
-                        self.fragment = fm.delta.fragment_id
-            elif kind == "script_finished":
-                rid = fm.metadata.run.script_run_id
-                if run_id is None or (rid and rid != run_id):
-                    continue  # tail of an older run
-                if fm.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    errors.append("finished_early")
-                return errors
 
-
-st_load.Session = FragmentSession
+st_load.Session = LinkSession
 
 if __name__ == "__main__":
-    asyncio.run(st_load.amain(st_load.parse_args(sys.argv[1:])))
+    asyncio.run(st_load.amain(st_load.parse_args(ARGS)))
