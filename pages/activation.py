@@ -215,7 +215,14 @@ def summary_section() -> None:
                 t("activation.col_cost"): t(f"activation.cost_{name}"),
                 t("activation.col_advice"): t(f"activation.advice_{name}"),
             })
-        st.table(pd.DataFrame(rows).set_index(t("activation.col_fn")))
+        # seven columns do not fit a phone or a tablet: there, one card per function
+        wide, narrow = display.by_width("act_summary", 900)
+        wide.table(pd.DataFrame(rows).set_index(t("activation.col_fn")))
+        for row in rows:
+            card = narrow.container(border=True)
+            name, *cells = row.items()
+            card.markdown(f"**{name[1]}**")
+            card.markdown("\n".join(f"- {col}: {value}" for col, value in cells))
 
 
 redraw_selectboxes_after_language_switch()
