@@ -20,7 +20,7 @@ from ui.activation.controls import (
     redraw_selectboxes_after_language_switch,
     section,
 )
-from ui.lang import t
+from ui.lang import current, t
 from ui.page import header, why
 from ui.widgets import labeller
 
@@ -222,7 +222,8 @@ def summary_section() -> None:
             card = narrow.container(border=True)
             name, *cells = row.items()
             card.markdown(f"**{name[1]}**")
-            card.markdown("\n".join(f"- {col}: {value}" for col, value in cells))
+            sep = "：" if current() == "zh" else ": "  # a card reads "以零为中心：否"
+            card.markdown("\n".join(f"- {col.rstrip('?？')}{sep}{value}" for col, value in cells))
 
 
 redraw_selectboxes_after_language_switch()

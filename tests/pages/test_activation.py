@@ -73,6 +73,13 @@ def test_every_section_renders_with_translated_titles(lang):
                                  ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
                                   "gelu")]
     assert tr("advice_relu", lang) in table.values
+    # the same rows as cards for a phone or tablet (the browser shows one of the two)
+    cards = [m.value for m in at.markdown]
+    for name in ("sigmoid", "relu", "gelu"):
+        assert f"**{tr(f'fn_{name}', lang)}**" in cards
+    sep = "：" if lang == "zh" else ": "
+    zero = tr("col_zero", lang).rstrip("?？")
+    assert any(f"- {zero}{sep}" in c and tr("advice_relu", lang) in c for c in cards)
 
 
 def test_every_control_is_prefixed_explained_and_serialisable(at_en):
