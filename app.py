@@ -8,6 +8,8 @@ Every page's settings live in the URL too (ui/share.py): a copied link restores 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from cnnviz.classroom.presets import page_id
@@ -16,11 +18,14 @@ from ui.lang import init_lang, language_toggle, t
 from ui.nav import st_pages
 from ui.runtime import limit_blas_threads
 
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
 limit_blas_threads()  # one BLAS thread per call: many students share 2 cores (ui/runtime.py)
 
 # The projector view opens with the sidebar folded away (the toggle inside it stays reachable).
 _folded = st.query_params.get(display.VIEW_PARAM) == display.PROJECTOR
-st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="wide",
+# The tab's icon is a file of ours: a Material icon here is fetched from fonts.gstatic.com,
+# which a classroom without internet cannot reach.
+st.set_page_config(page_title="cnnviz", page_icon=str(ICON), layout="wide",
                    initial_sidebar_state="collapsed" if _folded else "auto")
 init_lang()
 display.init_view()

@@ -10,7 +10,8 @@ dependency: we only unzip files from their wheels::
 
 Licences of every file are recorded in ``assets/LICENSES.md``; ``assets/samples.json`` is the
 machine-readable list that ``cnnviz.images.list_samples`` reads. Both are written by hand and
-checked by the tests, this script only produces the pixel files.
+checked by the tests, this script only produces the pixel files (and the tab's icon,
+``icon.png``, drawn by :func:`make_icon`).
 """
 
 from __future__ import annotations
@@ -78,6 +79,27 @@ def make_digits(wheel: Path) -> None:
     print(f"digits_0-3.npz: {images.shape}, counts {np.bincount(labels[keep])}")
 
 
+def make_icon() -> None:
+    """``icon.png``, the tab's icon: a 3x3 kernel (Sobel's vertical edge detector, rows
+    -1 0 1 / -2 0 2 / -1 0 1) in the diverging colours of the kernel charts. Drawn here, so
+    the app serves it itself; a Material icon would be fetched from fonts.gstatic.com, which
+    a classroom without internet cannot reach."""
+    side, cell, gap = 64, 20, 2
+    colours = {-2: (33, 102, 172), -1: (146, 197, 222), 0: (247, 247, 247),  # RdBu
+               1: (244, 165, 130), 2: (178, 24, 43)}
+    sobel = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    im = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    px = im.load()
+    for row in range(3):
+        for col in range(3):
+            x0, y0 = col * (cell + gap), row * (cell + gap)
+            for y in range(y0, y0 + cell):
+                for x in range(x0, x0 + cell):
+                    edge = x in (x0, x0 + cell - 1) or y in (y0, y0 + cell - 1)
+                    px[x, y] = (60, 60, 60, 255) if edge else (*colours[sobel[row][col]], 255)
+    im.save(HERE / "icon.png", optimize=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skimage-wheel", type=Path, required=True)
@@ -85,6 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     make_photos(args.skimage_wheel)
     make_digits(args.sklearn_wheel)
+    make_icon()
 
 
 if __name__ == "__main__":

@@ -111,3 +111,23 @@ def test_language_toggle_redraws_selectbox_labels(page):
     assert re.search(r"[\u4e00-\u9fff]", page.locator("h1").first.inner_text())
     assert "lang=zh" in page.url
     assert_clean(page)
+
+
+def test_every_page_works_offline(page):
+    """A classroom may have no internet: opening every page (its parts drawn on demand too)
+    asks nothing of any host but the app's own, and the tab's icon is served by the app.
+    (Streamlit fetched a Material page icon from fonts.gstatic.com.)"""
+    from urllib.parse import urlsplit
+
+    own = urlsplit(page.base_url).netloc
+    outside: list[str] = []
+    page.on("request", lambda r: urlsplit(r.url).scheme in ("http", "https", "ws", "wss")
+            and urlsplit(r.url).netloc != own and outside.append(r.url))
+    for _, url in PAGES:
+        open_page(page, url, "en")
+        assert_clean(page)
+    assert outside == [], outside
+    icon = page.evaluate("() => (document.querySelector('link[rel*=icon]') || {}).href || ''")
+    assert urlsplit(icon).netloc == own, icon
+    reply = page.request.get(icon)
+    assert reply.ok and reply.headers["content-type"].startswith("image/"), icon
