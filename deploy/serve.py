@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -224,13 +225,20 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def alive(pid: int) -> bool:
+def _exists(probe: Callable[[int, int], None], ident: int) -> bool:
+    """Signal 0 through ``probe`` (os.kill or os.killpg): does the process (group) exist?"""
     try:
-        os.kill(pid, 0)
+        probe(ident, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # it exists, under another user
         return True
+    return True
+
+
+def alive(pid: int) -> bool:
+    if not _exists(os.kill, pid):
+        return False
     # A child that exited but was not reaped yet is a zombie: gone for our purposes.
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -240,13 +248,7 @@ def alive(pid: int) -> bool:
 
 
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return _exists(os.killpg, pgid)
 
 
 class Launcher:

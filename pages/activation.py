@@ -88,11 +88,9 @@ def map_column(r: dict, which: str, title: str, hist_title: str) -> None:
 
 @st.fragment  # moving the bias or picking a kernel reruns this section only
 def map_section(alpha: float) -> None:
-    st.header(t("activation.map_title"))
-    st.markdown(t("activation.map_intro"))
-    if lazy.shown("act_map_open", ("act_kernel", "act_map_fn", "act_bias")):
-        map_part(alpha)
-    why("activation.why_map")
+    lazy.section(t("activation.map_title"), t("activation.map_intro"), "act_map_open",
+                 lambda: map_part(alpha), ("act_kernel", "act_map_fn", "act_bias"),
+                 "activation.why_map")
 
 
 def map_part(alpha: float) -> None:
@@ -173,12 +171,10 @@ def norm_metrics(norms: dict) -> None:
 
 @st.fragment  # alpha comes from the curves section, which reruns the whole page
 def vanish_section(alpha: float) -> None:
-    st.header(t("activation.vanish_title"))
-    st.markdown(t("activation.vanish_intro"))
-    if lazy.shown("act_deep_open", ("act_deep_", "act_chain_", "act_init", "act_layers",
-                                    "act_seed")):
-        vanish_part(alpha)
-    why("activation.why_vanish")
+    lazy.section(t("activation.vanish_title"), t("activation.vanish_intro"), "act_deep_open",
+                 lambda: vanish_part(alpha),
+                 ("act_deep_", "act_chain_", "act_init", "act_layers", "act_seed"),
+                 "activation.why_vanish")
 
 
 def vanish_part(alpha: float) -> None:

@@ -15,6 +15,7 @@ from cnnviz.lessons import conv as conv_math
 from cnnviz.viz import conv as conv_figs
 from ui import cache, display, image_input, lazy
 from ui.conv import controls as conv_controls
+from ui.conv import maps as conv_maps
 from ui.errors import guard
 from ui.lang import t
 from ui.page import header, why
@@ -82,11 +83,8 @@ def slide_section() -> None:
 
 @st.fragment
 def rgb_section() -> None:
-    st.header(t("conv.rgb_title"))
-    st.markdown(t("conv.rgb_intro"))
-    if lazy.shown("conv_rgb_open", ("conv_rgb_",)):
-        rgb_part()
-    why("conv.why_rgb")
+    lazy.section(t("conv.rgb_title"), t("conv.rgb_intro"), "conv_rgb_open", rgb_part,
+                 ("conv_rgb_",), "conv.why_rgb")
 
 
 def rgb_part() -> None:
@@ -120,43 +118,6 @@ def rgb_part() -> None:
         st.markdown(t("conv.rgb_depth", k=k, h=ho, w=wo))
 
 
-def _source(mode: str) -> tuple[np.ndarray, tuple]:
-    """The shared picture as (C, H, W) for the chosen mode, and a cheap key for the memo."""
-    img = image_input.working_image(gray=(mode == "gray"))
-    meta = st.session_state.get("image", {})
-    key = (meta.get("serial"), st.session_state.get("work_size"), mode, img.shape)
-    return cache.session("src", key, lambda: images.to_chw(img).astype(np.float32), size=2), key
-
-
-def feature_maps(x: np.ndarray, src_key: tuple, s: dict) -> list[dict]:
-    """One feature map per kernel (memoised per session); a kernel that does not fit gets one
-    sentence and keeps its last valid map (same picture and mode only)."""
-    h, w = x.shape[1:]
-    maps = []
-    for k, (ker, bias) in enumerate(zip(s["kernels"], s["bias"], strict=True)):
-        ker = np.asarray(ker, dtype=np.float32)
-        reps = [conv_math.axis_report(size, ker.shape[-1], s["stride"],
-                                      s["padding"]) for size in (h, w)]
-        bad = next((r for r in reps if r["value"] is None), None)
-        if bad is not None:
-            st.warning(t("conv.kernel_n", n=k + 1) + ": " + t(f"conv.fit_{bad['status']}", **bad)
-                       + " " + t("conv.kept_last"), icon="⚠️")
-        else:
-            geo = {"kernel": ker, "bias": bias, "stride": s["stride"], "padding": s["padding"],
-                   "flip": s["flip"]}
-            key = (src_key, ker.tobytes(), ker.shape, bias, s["stride"], s["padding"], s["flip"])
-            with guard():
-                fmap = cache.session(f"map{k}", key, lambda g=geo: F.conv2d_image(
-                    x, g["kernel"][None], g["bias"], g["stride"], g["padding"],
-                    flip=g["flip"])[0], size=2)
-                st.session_state[f"_conv_last{k}"] = {"k": k, "src": src_key, "map": fmap,
-                                                      "key": key, **geo}
-        last = st.session_state.get(f"_conv_last{k}")
-        if last is not None and last["src"] == src_key:
-            maps.append(last)
-    return maps
-
-
 @st.fragment
 def image_section() -> None:
     st.header(t("conv.img_title"))
@@ -172,10 +133,10 @@ def image_section() -> None:
 def image_part() -> None:
     gray_only = image_input.working_image().ndim == 2
     s = conv_controls.image_controls(not gray_only)
-    x, src_key = _source(s["mode"])
+    x, src_key = conv_maps.source(s["mode"])
     s["src_key"] = src_key
     h, w = x.shape[1:]
-    maps = feature_maps(x, src_key, s)
+    maps = conv_maps.feature_maps(x, src_key, s)
     axis = (t("common.row"), t("common.col"))
     if not maps:
         return

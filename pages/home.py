@@ -101,11 +101,8 @@ def calculator_section() -> None:
 
 @st.fragment
 def sharing_section() -> None:
-    st.header(t("home.share_title"))
-    st.markdown(t("home.share_intro"))
-    if lazy.shown("home_share_open", ("home_pattern", "home_copies", "home_seed", "home_noise")):
-        sharing_part()
-    why("home.share_why")
+    lazy.section(t("home.share_title"), t("home.share_intro"), "home_share_open", sharing_part,
+                 ("home_pattern", "home_copies", "home_seed", "home_noise"), "home.share_why")
 
 
 def sharing_part() -> None:

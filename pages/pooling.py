@@ -68,11 +68,8 @@ def step_section() -> None:
 
 @st.fragment
 def article_section() -> None:
-    st.header(t("pooling.article_title"))
-    st.markdown(t("pooling.turn_intro"))
-    if lazy.shown("pool_article_open"):
-        article_part()
-    why("pooling.why_redundant")
+    lazy.section(t("pooling.article_title"), t("pooling.turn_intro"), "pool_article_open",
+                 article_part, why_key="pooling.why_redundant")
 
 
 def article_part() -> None:
@@ -184,10 +181,8 @@ def global_section(gray: np.ndarray, maps: np.ndarray, s: dict) -> None:
 
 @st.fragment
 def real_maps_section() -> None:
-    st.header(t("pooling.fm_title"))
-    st.markdown(t("pooling.fm_intro", side=LESSON_SIDE))
-    if lazy.shown("pool_fm_open", ("pool_fm_", "pool_shift")):
-        real_maps_part()
+    lazy.section(t("pooling.fm_title"), t("pooling.fm_intro", side=LESSON_SIDE), "pool_fm_open",
+                 real_maps_part, ("pool_fm_", "pool_shift"))
 
 
 def real_maps_part() -> None:

@@ -9,42 +9,19 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import images
 from cnnviz.lessons import preprocessing as prep_math
 from cnnviz.viz import figures, style
 from cnnviz.viz import preprocessing as prep_figs
-from ui import cache, display, image_input, lazy
+from ui import cache, display, lazy
 from ui.errors import guard
 from ui.lang import current, t
 from ui.page import header
 from ui.preprocessing.controls import PAIRS, choice, story_controls
+from ui.preprocessing.picture import small_gray, small_image
 
 EPS_OPTIONS = [float(10.0**e) for e in np.arange(-6.0, 0.01, 0.5)]
-IMAGE_SIDE = 256  # the picture sections compute on at most 256x256 pixels
 N_SHOWN = 10  # patches shown side by side
 NO_BAR = {"displayModeBar": False}
-
-
-def small_image() -> np.ndarray:
-    """The shared picture at <= 256 px as (H, W, 3), kept per session (it is personal)."""
-    img = image_input.working_image(gray=False)
-
-    def shrink() -> np.ndarray:
-        small = images.resize_to_working(img, IMAGE_SIDE)
-        small = np.repeat(small[..., None], 3, axis=2) if small.ndim == 2 else small
-        return np.ascontiguousarray(small, dtype=np.float32)
-
-    return cache.session("prep_small", _picture_key(img), shrink, size=1)
-
-
-def _picture_key(img: np.ndarray) -> tuple:
-    return st.session_state.get("image", {}).get("serial"), img.shape
-
-
-def small_gray() -> np.ndarray:
-    """:func:`small_image` in gray, kept per session too (the ZCA section's every rerun)."""
-    key = _picture_key(image_input.working_image(gray=False))
-    return cache.session("prep_gray", key, lambda: images.to_gray(small_image()), size=1)
 
 
 # ---- small UI helpers ------------------------------------------------------------------------
@@ -176,10 +153,8 @@ def descent_part(story: prep_math.Story) -> None:
 # ---- 2. the picture --------------------------------------------------------------------------
 @st.fragment
 def image_section() -> None:
-    st.header(t("preprocessing.image_title"))
-    st.markdown(t("preprocessing.image_intro"))
-    if lazy.shown("prep_img_open", ("prep_img_",)):
-        image_part()
+    lazy.section(t("preprocessing.image_title"), t("preprocessing.image_intro"),
+                 "prep_img_open", image_part, ("prep_img_",))
 
 
 def image_part() -> None:
@@ -208,10 +183,8 @@ def image_part() -> None:
 # ---- 3. ZCA whitening of patches -------------------------------------------------------------
 @st.fragment
 def zca_section() -> None:
-    st.header(t("preprocessing.zca_title"))
-    st.markdown(t("preprocessing.zca_intro"))
-    if lazy.shown("prep_zca_open", ("prep_zca_", "prep_eps")):
-        zca_part()
+    lazy.section(t("preprocessing.zca_title"), t("preprocessing.zca_intro"), "prep_zca_open",
+                 zca_part, ("prep_zca_", "prep_eps"))
     explain("why_whitening")
 
 

@@ -59,10 +59,13 @@ def registered_pages() -> list[tuple[str, str]]:
 
 
 def lazy_parts() -> list[str]:
-    """Keys of every part a page draws on demand (``lazy.shown("key", ...)`` in pages/, ui/)."""
+    """Keys of every part a page draws on demand (``lazy.shown("key", ...)``, or the switch
+    key of ``lazy.section(title, intro, "key", ...)``, in pages/ and ui/)."""
     keys = []
     for path in sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("ui/**/*.py")]):
-        keys += re.findall(r'lazy\.shown\(\s*"([a-z_0-9]+)"', path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        keys += re.findall(r'lazy\.shown\(\s*"([a-z_0-9]+)"', text)
+        keys += re.findall(r'lazy\.section\(.*?"([a-z_0-9]+_open)"', text, flags=re.DOTALL)
     return list(dict.fromkeys(keys))
 
 

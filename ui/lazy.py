@@ -16,11 +16,12 @@ Pages call it inside the section's fragment, so opening a part reruns that secti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import streamlit as st
 
 from ui.lang import t
+from ui.page import why
 
 #: Widget keys a teacher preset set in this session, waiting for their part to open
 #: (ui.share adds to it; a part takes the keys that belong to it).
@@ -53,3 +54,16 @@ def shown(key: str, prefixes: tuple[str, ...] = (), label: str | None = None) ->
         st.session_state[key] = True
     return bool(st.toggle(label or t("common.open_part"), False, key=key, bind="query-params",
                           help=t("common.open_part_help")))
+
+
+def section(title: str, intro: str, key: str, part: Callable[[], None],
+            prefixes: tuple[str, ...] = (), why_key: str | None = None) -> None:
+    """A lesson section whose body is a part drawn on demand: its header and intro always,
+    ``part()`` while the switch ``key`` is on (see :func:`shown`), then the folded "why"
+    (``why_key``, a catalogue key) whether the part is open or not."""
+    st.header(title)
+    st.markdown(intro)
+    if shown(key, prefixes):
+        part()
+    if why_key:
+        why(why_key)

@@ -1,1 +1,1 @@
-"""The preprocessing page's controls."""
+"""The preprocessing page's controls and the picture it computes on."""
