@@ -71,7 +71,8 @@ def backward_section(tr: bp_math.Trace, classes: list[str]) -> None:
     feats = [f"x{i + 1}" for i in range(tr.flat.size)]
     a, b = st.columns([2, 3])  # one row per feature: x and dx, and its dW towards each class
     show(bp_figs.grid(np.stack([tr.flat, tr.d_flat], axis=1), t("backprop.g_flat"), signed=True,
-                row_labels=feats, col_labels=["x", "dx"], label_lines=2), "bp_flat", a)
+                row_labels=feats, col_labels=["x", "dx"], label_lines=2, title_lines=2),
+         "bp_flat", a)
     show(bp_figs.grid(tr.fc_dw.T, t("backprop.g_fc_dw"), signed=True, col_labels=columns(classes),
                 row_labels=feats, label_lines=2), "bp_fc_dw", b)
     st.subheader(t("backprop.flat_title"))

@@ -46,12 +46,13 @@ def grid(values: np.ndarray, title: str, *, signed: bool | None = None,
          digits: int = DIGITS, marks: np.ndarray | None = None,
          row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None,
          limit: float | None = None, hover: str = "value", cell_px: int = 46,
-         blocks: int = 0, label_lines: int = 0) -> go.Figure:
+         blocks: int = 0, label_lines: int = 0, title_lines: int = 1) -> go.Figure:
     """One small grid, every value printed; ``marks`` (bool, same shape) outlines cells in the
     highlight colour (e.g. the max-pooling winners); ``blocks`` > 0 draws dark lines between
     blocks of that many cells (the pooling windows). Row/column labels are drawn as ticks
     (column labels may break lines with ``<br>``; ``label_lines`` reserves room for that many
-    lines, so grids side by side line up)."""
+    lines, so grids side by side line up; ``title_lines`` likewise for the title, which is set
+    on two lines when long)."""
     v = np.atleast_2d(np.asarray(values, dtype=np.float64))
     h, w = v.shape
     signed = style.is_signed(v) if signed is None else signed
@@ -88,12 +89,17 @@ def grid(values: np.ndarray, title: str, *, signed: bool | None = None,
                      tickfont={"size": 12})
         left = 8 * max(len(str(s)) for s in row_labels) + 8
     lines = max([label_lines] + [str(c).count("<br>") + 1 for c in col_labels or []])
-    top = (26 if title else 6) + (16 * lines + 6 if lines else 0)
-    layout = figures.layout_dict(title, cell_px * h + top + 8)
+    layout = figures.layout_dict(title)  # a long title is set on two lines: room for both
+    lines_used = layout["title"]["text"].count("<br>") + 1 if title else 0
+    labels_px = 16 * lines + 14 if lines else 2  # column labels above the grid, and a gap
+    top = 6 + 20 * max(lines_used, title_lines if title else 0) + labels_px
+    layout["height"] = cell_px * h + top + 8
     layout["title"]["font"]["size"] = style.FONT_SIZE
-    layout["title"]["y"] = 1.0
-    layout["title"]["yanchor"] = "top"
-    layout["title"]["pad"] = {"t": 4}
+    # the title sits above the grid's column labels. Plotly places a multi-line title by its
+    # first line and lets the others flow down ("top" pushed the first line off the figure),
+    # so the anchor is raised by the lines that follow it, into the room kept for them.
+    layout["title"].update(yref="paper", y=1.0, yanchor="bottom",
+                           pad={"b": labels_px + 20 * (lines_used - 1)})
     layout.update(xaxis=xaxis, yaxis=yaxis, shapes=shapes, dragmode=False,
                   margin={"l": left + 2, "r": 2, "t": top, "b": 4})
     return figures.from_parts([trace], layout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+import pytest
 
 from cnnviz.lessons import backprop as B
 from cnnviz.numbers import MINUS
@@ -77,3 +78,29 @@ def test_bars_and_curve_are_valid_and_labelled():
     assert spec["data"][1]["text"] == ["0.1", "0.02"]
     curve = go.Figure(V.loss_curve([1.14, 0.916], {"title": "t", "x": "x", "y": "y"}).to_dict())
     assert list(curve.data[0].y) == [1.14, 0.916]
+
+
+@pytest.mark.parametrize("title", ["x and dx", "dWᵀ = x · doutᵀ (a column per class)",
+                                   "dWᵀ = x · doutᵀ（每类一列）"])
+def test_grid_keeps_room_for_every_title_line(title):
+    """A long title is set on two lines (figures.two_lines): the top margin holds both lines
+    and the column labels under them (the second line covered the labels on a phone)."""
+    fig = V.grid(np.ones((8, 4)), title, col_labels=list("abcd"), label_lines=2,
+                       row_labels=[f"x{i}" for i in range(8)]).to_dict()["layout"]
+    lines = fig["title"]["text"].count("<br>") + 1
+    assert fig["margin"]["t"] >= 20 * lines + 16 * 2
+    assert fig["height"] >= fig["margin"]["t"] + 8 * 46
+
+
+def test_grids_side_by_side_line_up_with_a_two_line_title():
+    """x/dx beside dW (the fully connected layer): the short title keeps room for two lines,
+    so both grids' rows start at the same height."""
+    labels = ["horizontal<br>(横)", "vertical<br>(竖)", "turn<br>(横折)", "left-falling<br>(撇)"]
+    rows = [f"x{i}" for i in range(8)]
+    flat = V.grid(np.ones((8, 2)), "x and dx = Wᵀ·dout", col_labels=["x", "dx"], row_labels=rows,
+                  label_lines=2, title_lines=2).to_dict()["layout"]
+    dw = V.grid(np.ones((8, 4)), "dWᵀ = x · doutᵀ (a column per class)", col_labels=labels,
+                row_labels=rows, label_lines=2).to_dict()["layout"]
+    assert "<br>" in dw["title"]["text"] and "<br>" not in flat["title"]["text"]
+    assert flat["margin"]["t"] == dw["margin"]["t"]
+    assert flat["height"] == dw["height"]
