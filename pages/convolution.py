@@ -65,8 +65,10 @@ def slide_section() -> None:
         # side by side where the column is wide enough, stacked on a phone (the browser picks
         # one by the column's width: ui.display.by_width)
         wide, narrow = display.by_width("conv_slide", conv_figs.WIDE_SLIDE_PX)
-        for where, key, thin in ((wide, "conv_slide_chart", False),
-                                 (narrow, "conv_slide_chart_narrow", True)):
+        pair = [(wide, "conv_slide_chart", False)]
+        if display.narrow_too(narrow, "conv_slide"):  # a phone asks for the stacked layout
+            pair.append((narrow, "conv_slide_chart_narrow", True))
+        for where, key, thin in pair:
             display.chart(where, cache.figure(conv_figs.slide_figure, sl, lines, titles=titles,
                                             labels=_labels(), names=s["names"],
                                             duration=s["duration"], narrow=thin),

@@ -24,6 +24,7 @@ VIEW_PARAM = "view"
 PROJECTOR = "projector"
 _WIDGET = "view_projector"
 _SEEN = "_view_seen"
+_NARROW = "_narrow_shown"  # a narrow screen asked for the narrow figures (narrow_too)
 
 #: Minimum width (px) of one panel in a wrapping row; the row's container key carries the size.
 PANEL_MIN = {"s": 150, "m": 210, "l": 340}
@@ -217,6 +218,23 @@ def panels(name: str, spec: int | list[float], size: Literal["s", "m", "l"] = "m
     projector). ``name`` must be unique on the page."""
     with st.container(key=f"fitrow_{size}_{name}"):
         return list(st.columns(spec))
+
+
+def narrow_too(narrow: Any, name: str) -> bool:
+    """For a :func:`by_width` pair whose wide figure is always drawn: whether to draw the narrow
+    one as well. Until a student on a narrow screen asks for it with the button that only a
+    narrow screen shows (in ``narrow``), it is not drawn, so the projector, laptops and tablets
+    mount one figure instead of two (a hidden chart is drawn all the same). Once asked, every
+    such pair in the session draws both."""
+    if st.session_state.get(_NARROW):
+        return True
+    narrow.button(t("common.show_narrow"), key=f"show_narrow_{name}", help=t(
+        "common.show_narrow_help"), icon=":material/splitscreen:", on_click=_want_narrow)
+    return False
+
+
+def _want_narrow() -> None:
+    st.session_state[_NARROW] = True
 
 
 def by_width(name: str, px: int):

@@ -381,8 +381,16 @@ def test_touch_operates_a_lesson_on_a_phone(contexts, app_url):
     p.base_url = app_url  # type: ignore[attr-defined]
     try:
         open_page(p, "convolution", "en")
+        # the stacked animation is drawn when the phone asks for it (wide screens never draw it)
+        assert p.locator(SLIDE).count() == 0
+        show = p.locator(".st-key-show_narrow_conv_slide button:visible").first
+        assert show.is_visible()
+        _tap_at(p, show, 0.5)
+        settle(p)
         chart = p.locator(SLIDE)
+        chart.wait_for(timeout=30_000)
         chart.scroll_into_view_if_needed()
+        assert _wait(p, lambda: _slide(p) is not None, 30), "the stacked animation was not drawn"
         start = _slide(p)
         assert start["active"] == 0 and start["sum"].endswith("= 4")
         # play / pause are Plotly buttons inside the figure

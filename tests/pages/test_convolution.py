@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from cnnviz import images, numbers
+from cnnviz import i18n, images, numbers
 from cnnviz.lessons import conv as conv_math
 from tests.helpers import errors_of, run_page
 
@@ -364,3 +364,20 @@ def test_one_pixel_high_map_and_mixed_kernel_sizes():
     at.selectbox(key="conv_pick_k").set_value(1).run()
     assert {s.key for s in at.slider} == {"conv_pick_r", "conv_pick_c"}
     assert errors_of(at) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_stacked_animation_is_drawn_only_when_a_narrow_screen_asks(lang):
+    """The projector, laptops and tablets see the side-by-side animation: the stacked twin is
+    not sent (a hidden chart is drawn all the same, ~0.5 s more to open the page); a phone
+    shows a button in its place, and after it the session draws both."""
+    # the first view only: AppTest cannot replay the lower parts' translated select boxes
+    at = run_page(PAGE, lang, state=SMALL, opened=False)
+    assert has_chart(at, "conv_slide_chart") and not has_chart(at, "conv_slide_chart_narrow")
+    show = at.button(key="show_narrow_conv_slide")
+    assert show.label == i18n.t("common.show_narrow", lang)
+    show.click().run()
+    assert errors_of(at) == []
+    wide, narrow = chart(at, "conv_slide_chart"), chart(at, "conv_slide_chart_narrow")
+    assert len(wide["frames"]) == len(narrow["frames"]) > 1
+    assert not any(b.key == "show_narrow_conv_slide" for b in at.button)
