@@ -181,8 +181,9 @@ def explain_block(ex: dict, k: int, i: int, j: int) -> None:
     # three grids side by side need ~45 px a cell for "0.735": below, products under windows
     with left:
         wide, narrow = display.by_width("conv_explain", conv_figs.WIDE_RGB_PX)
+    drawn = conv_figs.explain_parts(ex)  # a bias change finds both figures in the cache
     for where, key, thin in ((wide, "conv_explain", False), (narrow, "conv_explain_narrow", True)):
-        display.chart(where, cache.figure(conv_figs.explain_figure, ex, channels=channels,
+        display.chart(where, cache.figure(conv_figs.explain_figure, drawn, channels=channels,
                                         titles=titles, hover_label=t("common.value"),
                                         narrow=thin), key=key, config=NO_BAR)
     sums = " + ".join(numbers.fmt_factor(v) for v in ex["channel_sums"])
@@ -200,6 +201,12 @@ def explain_block(ex: dict, k: int, i: int, j: int) -> None:
 def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
     st.subheader(t("conv.flip_title"))
     st.markdown(t("conv.flip_intro"))
+    # drawn on demand: it reruns with every change of a kernel or the bias above it
+    if lazy.shown("conv_flip_open"):
+        flip_part(kernel, x, s)
+
+
+def flip_part(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
     k2 = np.asarray(kernel)[0]
     left, right = st.columns([2, 3])
     display.chart(left, cache.figure(conv_figs.kernel_pair_figure, k2, k2[::-1, ::-1], titles=[
@@ -210,8 +217,10 @@ def flip_section(kernel: np.ndarray, x: np.ndarray, s: dict) -> None:
     with right, guard():
         small = cache.session("small", s["src_key"], lambda: np.stack(
             [images.resize_to_working(c, 72) for c in x]), size=2)
-        corr = F.conv2d_image(small, kernel[None])[0]
-        conv = F.convolve_image(small, kernel[None])[0]
+        corr, conv = cache.session("flip", (s["src_key"], np.asarray(kernel).tobytes(),
+                                            np.shape(kernel)), lambda: (
+            F.conv2d_image(small, kernel[None])[0], F.convolve_image(small, kernel[None])[0]),
+            size=2)
         display.chart(st, cache.figure(
             conv_figs.compare_figure,
             [(corr, t("conv.flip_corr")), (conv, t("conv.flip_conv")),

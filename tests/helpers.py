@@ -113,6 +113,15 @@ def errors_of(at) -> list[str]:
     return [str(e.value) + "\n" + "\n".join(e.stack_trace or []) for e in at.exception]
 
 
+def as_json(value) -> str:
+    """``value`` (a figure dict, arrays and all) as sorted JSON, for comparing two of them."""
+    import json
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    return json.dumps(value, sort_keys=True, cls=PlotlyJSONEncoder)
+
+
 def decode(arr) -> np.ndarray:
     """A Plotly array as sent to the browser: a plain list or ``{"dtype", "bdata", "shape"}``.
 

@@ -5,8 +5,9 @@ where the input is personal.
   maths), computed once per distinct input for the whole class (``st.cache_data``: every caller
   gets its own copy, so nothing one user changes reaches another).
 - :func:`figure` — the same for a figure builder of ``cnnviz.viz``; the finished dict is handed
-  to ``st.plotly_chart`` as :class:`Prebuilt`, without a second Plotly validation (a hit costs
-  ~0.5 ms instead of 5-30 ms).
+  to ``st.plotly_chart`` as :class:`Prebuilt`, without a second Plotly validation and without a
+  copy (every chart goes through ``ui.display.chart``, which never changes it: the projector
+  view draws a changed copy). A hit costs a digest of the arguments.
 - :func:`session` — a small LRU in ``st.session_state`` for results tied to one user (their
   picture, their trained models): keyed by something cheap the caller builds, gone with the
   session.
@@ -29,6 +30,7 @@ import hashlib
 import importlib
 import pickle
 import struct
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -187,9 +189,37 @@ def _picture(key: bytes, module: str, name: str, _args: tuple, _kwargs: dict) ->
     return _call(module, name, _args, _kwargs)
 
 
-@st.cache_data(max_entries=MAX_FIGURES, show_spinner=False)
-def _spec(key: bytes, module: str, name: str, _args: tuple, _kwargs: dict) -> dict:
-    out = _call(module, name, _args, _kwargs)
+class _Figures:
+    """The finished figure dicts, by :func:`key_of` of the builder's call, least recently used
+    first out: one dict per entry, handed out as it is (read-only by contract, see
+    :func:`figure`). Not ``st.cache_data``: that unpickles a copy of the ~0.1 MB dict on every
+    hit and inspects the function's signature on every call, ~0.5 ms a chart a rerun."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.lock, self.store = size, threading.Lock(), OrderedDict()
+
+    def get(self, key: bytes, build: Callable[[], dict]) -> dict:
+        with self.lock:
+            if key in self.store:
+                self.store.move_to_end(key)
+                return self.store[key]
+        spec = build()  # outside the lock: another session's build need not wait for this one
+        with self.lock:
+            self.store[key] = spec
+            while len(self.store) > self.size:
+                self.store.popitem(last=False)
+        return spec
+
+    def clear(self) -> None:
+        with self.lock:
+            self.store.clear()
+
+
+_FIGURES = _Figures(MAX_FIGURES)
+
+
+def _spec(module: str, name: str, args: tuple, kwargs: dict) -> dict:
+    out = _call(module, name, args, kwargs)
     return out if isinstance(out, dict) else out.to_dict()
 
 
@@ -220,10 +250,12 @@ def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> go.Figure:
 
     ``builder`` must be a module-level builder of ``cnnviz`` (e.g.
     :func:`cnnviz.viz.figures.map_figure`); pass translated labels as arguments so each language
-    gets its own entry.
+    gets its own entry. The figure's dict is shared by every session drawing the same figure:
+    read it, never change it (build another figure instead).
     """
     module, name = _address(builder, "cnnviz.")
-    return Prebuilt(_spec(key_of(module, name, args, kwargs), module, name, args, kwargs))
+    key = key_of(module, name, args, kwargs)
+    return Prebuilt(_FIGURES.get(key, lambda: _spec(module, name, args, kwargs)))
 
 
 def session(slot: str, key: Hashable, build: Callable[[], T], size: int = 4) -> T:

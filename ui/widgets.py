@@ -37,7 +37,9 @@ def matrix_editor(key: str, base: np.ndarray, *, help: str,
     :func:`cnnviz.lessons.conv.check_matrix` decides.
     """
     base = np.asarray(base, dtype=np.float64)
-    cols = [str(j + 1) for j in range(base.shape[1])]
+    # plain text column names: pandas' default Arrow-backed names cost ~0.5 ms an editor in
+    # Streamlit's column checks, and there are four editors in a colour picture's fragment
+    cols = pd.Index([str(j + 1) for j in range(base.shape[1])], dtype=object)
     cfg = {c: st.column_config.NumberColumn(c, help=help, format="%.4g") for c in cols}
     edited = st.data_editor(pd.DataFrame(base, columns=cols), key=key, hide_index=True,
                             column_config=cfg, num_rows="fixed", width="content")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -549,9 +550,9 @@ def _crosshair(r: float, c: float, hh: float, ww: float, h: int, w: int) -> list
 
 
 def _picture_figure(data: list[dict], title: str, h: int, w: int, axis_labels: tuple[str, str],
-                    height: int | None, shapes: list[dict]) -> go.Figure:
+                    height: int | None, shapes: list[dict], **extra: Any) -> go.Figure:
     layout = figures.layout_dict(title, height or _fit_height(h, w))
-    layout.update(_picture_axes(h, w, axis_labels), shapes=shapes)
+    layout.update(_picture_axes(h, w, axis_labels), shapes=shapes, **extra)
     return figures.from_parts(data, layout)
 
 
@@ -626,9 +627,18 @@ def feature_map_figure(
                                        "font": {"color": "#111111"}},
                            showlegend=False))
     shapes = _crosshair(pick[0], pick[1], 1, 1, h, w) if pick is not None else []
-    fig = _picture_figure(data, title, h, w, axis_labels, height, shapes)
-    fig.layout.update(clickmode="event+select", hovermode="closest")
-    return fig
+    return _picture_figure(data, title, h, w, axis_labels, height, shapes,
+                           clickmode="event+select", hovermode="closest")
+
+
+#: What :func:`explain_figure` draws of ``conv2d_explain``'s result (not the bias or the output
+#: value: a bias change leaves the figure as it was, so its cache entry still serves).
+EXPLAIN_DRAWS = ("window", "kernel", "products", "in_padding", "channel_sums")
+
+
+def explain_parts(ex: dict) -> dict:
+    """The part of ``conv2d_explain``'s result that :func:`explain_figure` draws."""
+    return {k: ex[k] for k in EXPLAIN_DRAWS}
 
 
 def explain_figure(ex: dict, *, channels: Sequence[str], titles: dict[str, str],

@@ -52,7 +52,7 @@ def test_figure_is_the_builders_figure_and_cached():
     fig = cache.figure(figures.map_figure, v, title="t", hover_label="值")
     assert fig.to_dict() == figures.map_figure(v, title="t", hover_label="值").to_dict()
     again = cache.figure(figures.map_figure, v, title="t", hover_label="值")
-    assert again.to_dict() == fig.to_dict() and again.to_dict() is not fig.to_dict()  # a copy
+    assert again.to_dict() is fig.to_dict()  # a hit: the same (read-only) dict, no copy
     other = cache.figure(figures.map_figure, v, title="t", hover_label="value")
     assert other.to_dict()["data"][1]["hovertemplate"] != fig.to_dict()["data"][1]["hovertemplate"]
 
@@ -175,3 +175,45 @@ def test_a_frozen_picture_is_read_once_and_a_writable_one_every_time(monkeypatch
     cache.array_digest(view)
     cache.array_digest(view)
     assert len(reads) == 6
+
+
+def test_figure_cache_is_bounded_least_recently_used_first_out(monkeypatch):
+    small = cache._Figures(3)
+    monkeypatch.setattr(cache, "_FIGURES", small)
+
+    def draw(n):
+        return cache.figure(figures.grid_figure, np.full((2, 2), float(n))).to_dict()
+
+    specs = {n: draw(n) for n in range(3)}
+    assert draw(0) is specs[0]  # a hit, and 0 is now the most recently used
+    draw(3)  # evicts 1, the least recently used
+    assert len(small.store) == 3
+    assert draw(2) is specs[2] and draw(0) is specs[0]
+    rebuilt = draw(1)
+    assert rebuilt is not specs[1]  # built again, to the same figure
+    as_json = partial(json.dumps, cls=plotly.utils.PlotlyJSONEncoder, sort_keys=True)
+    assert as_json(rebuilt) == as_json(specs[1])
+
+
+def test_drawing_every_page_leaves_the_shared_figures_as_they_were(monkeypatch):
+    """The figure dicts are shared without a copy: drawing every page (AppTest; English, and
+    Chinese in the projector view, which draws changed copies) must leave each as it was
+    built."""
+    from tests.helpers import as_json, open_page, registered_pages
+
+    built = {}
+
+    def spec(module, name, args, kwargs):
+        out = real(module, name, args, kwargs)
+        built[id(out)] = as_json(out)
+        return out
+
+    real = cache._spec
+    monkeypatch.setattr(cache, "_spec", spec)
+    cache._FIGURES.clear()
+    for view in ({"lang": "en"}, {"lang": "zh", "state": {"view_projector": True}}):
+        for page, _ in registered_pages():
+            open_page(page, **view)
+    shared = list(cache._FIGURES.store.values())
+    assert len(shared) >= 20
+    assert [as_json(v) for v in shared] == [built[id(v)] for v in shared]

@@ -61,3 +61,24 @@ def test_a_preset_click_turns_on_the_part_it_sets():
     assert errors_of(at) == []
     assert at.toggle(key="pool_fm_open").value is True
     assert at.slider(key="pool_shift").value == 2
+
+
+def test_the_flip_comparison_is_a_part_of_the_picture_part():
+    """Inside the picture part, the flip comparison runs only when opened: a bias change in a
+    class of 40 no longer convolves the small picture twice and sends its three maps."""
+    at = run_page("pages/convolution.py", "en", opened=False)
+    at.toggle(key="conv_img_open").set_value(True).run()
+    assert errors_of(at) == []
+    assert {"conv_img_input", "conv_fmap_0", "conv_explain"} <= chart_keys(at)
+    assert at.toggle(key="conv_flip_open").value is False
+    assert not {"conv_flip_pair", "conv_flip_maps"} & chart_keys(at)
+    at.toggle(key="conv_flip_open").set_value(True).run()
+    assert errors_of(at) == []
+    assert {"conv_flip_pair", "conv_flip_maps"} <= chart_keys(at)
+    # a link to the flip comparison opens the picture part that holds it
+    link = AppTest.from_file(str(APP), default_timeout=120)
+    link.query_params.update({"conv_flip_open": "true", "lang": "en"})
+    link.switch_page("pages/convolution.py")
+    link.run()
+    assert errors_of(link) == []
+    assert {"conv_img_input", "conv_flip_maps"} <= chart_keys(link)

@@ -179,9 +179,40 @@ def test_convolution_figures_written_as_dicts_are_valid_plotly():
                 conv_figs.compare_figure([(m[:30, :30], "a"), (-m[:30, :30], "b")])):
         spec = valid(fig)
         assert spec["data"] and spec["layout"]["font"]["size"] == style.FONT_SIZE
+    clickable = conv_figs.feature_map_figure(conv_figs.map_layers(m), title="m").to_dict()
+    assert clickable["layout"]["clickmode"] == "event+select"  # a click picks a pixel
+    assert clickable["layout"]["hovermode"] == "closest"
     sl = conv_math.slide(np.arange(16.0).reshape(4, 4), np.ones((2, 2)), 0.0, 1, 1, 1)
     lines = [conv_math.arithmetic(s.window[0], sl.kernel[0]) for s in sl.stops]
     spec = valid(conv_figs.slide_figure(sl, lines, titles={"input": "i", "kernel": "k",
                                                            "output": "o"},
                                  labels={"play": "p", "pause": "q", "stop": "s", "value": "v"}))
     assert len(spec["frames"]) == len(sl.stops)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 999), channels=st.sampled_from([1, 3]), n=st.integers(1, 5),
+       bias=st.floats(-5, 5), padding=st.integers(0, 2), narrow=st.booleans())
+def test_explain_figure_draws_only_its_parts_so_a_bias_change_keeps_it(seed, channels, n, bias,
+                                                                      padding, narrow):
+    """explain_parts holds everything explain_figure draws: the figure from the parts equals the
+    figure from the whole result, and a bias change changes the value but not the parts (so the
+    page's cached figure still serves); a kernel change does change them."""
+    from cnnviz import functional as F
+    from cnnviz.viz import conv as conv_figs
+    from tests.helpers import as_json
+
+    rng = np.random.default_rng(seed)
+    x = rng.random((channels, 9, 11)).astype(np.float32)
+    k = rng.normal(size=(channels, n, n)).astype(np.float32)
+    kw = {"channels": ["R", "G", "B"][:channels] if channels == 3 else ["gray"],
+          "titles": {"window": "w", "kernel": "k", "products": "p"}, "narrow": narrow}
+    ex = F.conv2d_explain(x, k, bias, 1, 2, 1, padding)
+    parts = conv_figs.explain_parts(ex)
+    assert as_json(conv_figs.explain_figure(parts, **kw).to_dict()) == as_json(
+        conv_figs.explain_figure(ex, **kw).to_dict())
+    moved = F.conv2d_explain(x, k, bias + 1.0, 1, 2, 1, padding)
+    assert moved["value"] != ex["value"]
+    assert as_json(conv_figs.explain_parts(moved)) == as_json(parts)
+    other = F.conv2d_explain(x, k + 1.0, bias, 1, 2, 1, padding)
+    assert as_json(conv_figs.explain_parts(other)) != as_json(parts)

@@ -22,6 +22,11 @@ def source(mode: str) -> tuple[np.ndarray, tuple]:
     return cache.session("src", key, lambda: images.to_chw(img).astype(np.float32), size=2), key
 
 
+def with_bias(raw: np.ndarray, bias: float) -> np.ndarray:
+    """A bias-free map plus the bias: the numbers ``F.conv2d_image`` gives with the bias."""
+    return raw + np.asarray(bias, dtype=raw.dtype) if bias else raw.copy()
+
+
 def feature_maps(x: np.ndarray, src_key: tuple, s: dict) -> list[dict]:
     """One feature map per kernel (memoised per session); a kernel that does not fit gets one
     sentence and keeps its last valid map (same picture and mode only)."""
@@ -38,11 +43,15 @@ def feature_maps(x: np.ndarray, src_key: tuple, s: dict) -> list[dict]:
         else:
             geo = {"kernel": ker, "bias": bias, "stride": s["stride"], "padding": s["padding"],
                    "flip": s["flip"]}
-            key = (src_key, ker.tobytes(), ker.shape, bias, s["stride"], s["padding"], s["flip"])
+            raw_key = (src_key, ker.tobytes(), ker.shape, s["stride"], s["padding"], s["flip"])
+            key = (*raw_key, bias)
             with guard():
-                fmap = cache.session(f"map{k}", key, lambda g=geo: F.conv2d_image(
-                    x, g["kernel"][None], g["bias"], g["stride"], g["padding"],
+                # the sums without the bias, kept per kernel: a bias change only adds it again
+                raw = cache.session(f"raw{k}", raw_key, lambda g=geo: F.conv2d_image(
+                    x, g["kernel"][None], None, g["stride"], g["padding"],
                     flip=g["flip"])[0], size=2)
+                fmap = cache.session(f"map{k}", key, lambda r=raw, b=bias: with_bias(r, b),
+                                     size=2)
                 st.session_state[f"_conv_last{k}"] = {"k": k, "src": src_key, "map": fmap,
                                                       "key": key, **geo}
         last = st.session_state.get(f"_conv_last{k}")
