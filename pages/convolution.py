@@ -134,7 +134,15 @@ def image_section() -> None:
 
 def image_part() -> None:
     gray_only = image_input.working_image().ndim == 2
-    s = conv_controls.image_controls(not gray_only)
+    picture_part(conv_controls.kernel_controls(not gray_only))
+
+
+@st.fragment
+def picture_part(kernels: dict) -> None:
+    """Everything a bias, the stride or a picked pixel changes, in a fragment of its own inside
+    the picture section's: moving them reruns this part only, and the kernel editors above
+    (the page's costliest widgets) are not rebuilt; a kernel edit reruns both."""
+    s = {**kernels, **conv_controls.picture_controls(len(kernels["kernels"]))}
     x, src_key = conv_maps.source(s["mode"])
     s["src_key"] = src_key
     h, w = x.shape[1:]

@@ -154,9 +154,20 @@ def choose(page, key: str, option: str) -> None:
 
 
 def edit_cell(page, editor: str, row: int, col: int, n_cols: int, value: str) -> None:
-    """RECIPES: click the cell centre (header and rows are 35 px), Enter, fill, Enter."""
+    """RECIPES: click the cell centre (header and rows are 35 px), Enter, fill, Enter.
+
+    The grid (glide-data-grid) keeps its place on the page from the last scroll event: after
+    content above or around it changed (a part opened, a fragment redrawn) and no scroll since,
+    a click lands on the wrong cell or none. A student scrolls to reach it; so does this, a
+    little down and back, before it clicks."""
     grid = page.locator(f"[class*='st-key-{editor}'] [data-testid=stDataFrame]").first
     grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 30)
+    page.wait_for_timeout(200)
+    page.mouse.wheel(0, -30)
+    page.wait_for_timeout(200)
     box = grid.bounding_box()
     x = box["x"] + (col + 0.5) * box["width"] / n_cols
     y = box["y"] + 35 + (row + 0.5) * 35

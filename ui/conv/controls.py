@@ -249,11 +249,11 @@ def _apply_preset(k: int) -> None:
     s["base"], s["ok"], s["ver"] = base, base, s["ver"] + 1
 
 
-def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, float, str | None]:
+def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, str | None]:
     s = _img_state(k)
     # a row that wraps below ~210 px a column: a preset's name (横折（先横后向下）) must fit
-    c1, c2, c3, c4 = (display.panels(f"conv_kernel_{k}", 4 if color else 3, "m")
-                      + ([] if color else [None]))
+    c1, c2, c4 = (display.panels(f"conv_kernel_{k}", 3 if color else 2, "m")
+                  + ([] if color else [None]))
     first = list(conv_math.KERNEL_PRESETS).index(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)])
     c1.selectbox(t("conv.preset"), list(conv_math.KERNEL_PRESETS), first,
                  key=f"conv_img_preset_{k}",
@@ -262,8 +262,6 @@ def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, float, str | None]:
     c2.number_input(t("conv.ksize"), 1, conv_math.MAX_KERNEL, 3, key=f"conv_img_size_{k}",
                     on_change=_apply_preset, args=(k,), bind="query-params",
                     help=t("conv.img_ksize_help"))
-    bias = c3.number_input(t("conv.bias"), -10.0, 10.0, 0.0, step=0.1, key=f"conv_img_bias_{k}",
-                           bind="query-params", help=t("conv.bias_help"))
     if color:
         c4.selectbox(t("conv.target"), ["all", *CHANNELS], key=f"conv_img_target_{k}",
                      format_func=lambda c: t("conv.target_all") if c == "all" else c,
@@ -285,12 +283,17 @@ def _one_kernel(k: int, color: bool) -> tuple[np.ndarray, float, str | None]:
         s["ok"] = np.concatenate([ker, s["ok"][len(got):]]) if not color else ker
     fresh = conv_math.kernel_preset(DEFAULT_PRESETS[k % len(DEFAULT_PRESETS)], 3)
     share.grid_to_link(f"conv_img_k{k}", s["ok"], np.repeat(fresh[None], 3, axis=0))
-    return (s["ok"] if color else s["ok"][:1]), float(bias), reason
+    return (s["ok"] if color else s["ok"][:1]), reason
 
 
-def image_controls(is_color: bool) -> dict[str, Any]:
-    """Mode, count, stride, padding, flip, then one tab per kernel with its editor."""
-    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 2])
+def kernel_controls(is_color: bool) -> dict[str, Any]:
+    """Mode and count, then one tab per kernel with its preset, size and editor(s).
+
+    The page keeps these out of the fragment that draws the maps (it calls them in the picture
+    section's outer fragment): the editors are the costliest widgets of the page (a pandas/Arrow
+    round trip each, three per kernel in colour), and the bias, stride and picked pixel, which
+    students move most, then rerun without rebuilding them. An edit here reruns both."""
+    c1, c2, _ = display.panels("conv_img_kernels", [2, 1, 2], "s")
     modes = ["color", "gray"] if is_color else ["gray"]
     if st.session_state.get("conv_img_mode") not in modes:  # first run, or a gray picture now
         st.session_state["conv_img_mode"] = modes[0]
@@ -299,27 +302,38 @@ def image_controls(is_color: bool) -> dict[str, Any]:
                                 bind="query-params", help=t("conv.mode_help")) or modes[0]
     count = c2.number_input(t("conv.img_count"), 1, MAX_IMAGE_KERNELS, 1, key="conv_img_count",
                             bind="query-params", help=t("conv.img_count_help"))
-    stride = bounded_number(c3, t("conv.stride"), 1, 8, 1, key="conv_img_stride",
-                            bind="query-params", help=t("conv.stride_jump_help"))
-    padding = bounded_number(c4, t("conv.padding"), 0, 3, 0, key="conv_img_padding",
-                             bind="query-params", help=t("conv.padding_help"))
-    flip = c5.toggle(t("conv.flip"), False, key="conv_flip", bind="query-params",
-                     help=t("conv.flip_help"))
     color = mode == "color"
-    kernels, biases, reasons = [], [], []
+    kernels, reasons = [], []
     tabs = st.tabs([t("conv.kernel_n", n=k + 1) for k in range(int(count))])
     for k, tab in enumerate(tabs):
         with tab:
-            ker, bias, reason = _one_kernel(k, color)
-        kernels.append(ker)
-        biases.append(bias)
+            ker, reason = _one_kernel(k, color)
+        kernels.append(np.asarray(ker).tolist())
         if reason:
             reasons.append((k, reason))
     for k, reason in reasons:
         st.warning(t("conv.bad_kernel", n=k + 1) + " " + t(f"conv.bad_{reason}",
                    limit=numbers.fmt(conv_math.ABSURD)), icon="⚠️")
-    return {"mode": mode, "kernels": [np.asarray(k).tolist() for k in kernels],
-            "bias": biases, "stride": int(stride), "padding": int(padding), "flip": bool(flip)}
+    return {"mode": mode, "kernels": kernels}
+
+
+def picture_controls(count: int) -> dict[str, Any]:
+    """Stride, padding, each kernel's bias and the flip switch: what changes the maps without
+    touching a kernel (in the fragment that draws them)."""
+    cols = display.panels("conv_img_ctl", [1, 1] + [1] * count + [2], "s")
+    stride = bounded_number(cols[0], t("conv.stride"), 1, 8, 1, key="conv_img_stride",
+                            bind="query-params", help=t("conv.stride_jump_help"))
+    padding = bounded_number(cols[1], t("conv.padding"), 0, 3, 0, key="conv_img_padding",
+                             bind="query-params", help=t("conv.padding_help"))
+    biases = []
+    for k in range(count):
+        label = t("conv.bias") if count == 1 else t("conv.kernel_bias", n=k + 1)
+        biases.append(float(cols[2 + k].number_input(
+            label, -10.0, 10.0, 0.0, step=0.1, key=f"conv_img_bias_{k}", bind="query-params",
+            help=t("conv.bias_help"))))
+    flip = cols[-1].toggle(t("conv.flip"), False, key="conv_flip", bind="query-params",
+                           help=t("conv.flip_help"))
+    return {"bias": biases, "stride": int(stride), "padding": int(padding), "flip": bool(flip)}
 
 
 def pick(maps: list[dict]) -> tuple[dict, int, int]:
