@@ -18,6 +18,8 @@ CPU per rerun, server memory.
     python benchmarks/bench_load.py --fragments              # rerun fragments, as browsers do
     python benchmarks/bench_load.py --soak 6 --pages convolution   # classes come and go: leaks?
     python benchmarks/bench_load.py --burst 1 5              # 40 open a page within 1 s / 5 s
+    python benchmarks/bench_load.py --fragments --pages convolution --sessions 2 40 --repeat 2 \
+        --before /tmp/before      # an older checkout (git archive) and this one, alternating
     python benchmarks/bench_load.py --fragments --sessions 40 --replicas 0 2 --repeat 2
         # the same class on one plain server (0) and through deploy/serve.py --replicas 2,
         # rows interleaved in one run; per-replica CPU and memory
@@ -94,12 +96,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, extra: list[str], env: dict | None = None) -> subprocess.Popen:
+def start_server(port: int, extra: list[str], env: dict | None = None,
+                 cwd: Path = ROOT) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
          "--server.address=127.0.0.1", f"--server.port={port}", "--server.fileWatcherType=none",
          *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
     )
     for _ in range(200):
@@ -385,6 +388,36 @@ def burst_main(args) -> None:
             print(f"| /{page} | {ramp:g} | {p50} | {mx} | {errors} |", flush=True)
 
 
+def before_main(args) -> None:
+    """The same class on an older checkout (``--before DIR``, e.g. ``git archive <rev> | tar -x
+    -C DIR``) and on this one, one plain server each, rows alternating (before, after, before,
+    ...) so both see the same machine; ``--repeat`` pairs per page and class size."""
+    before = Path(args.before).resolve()
+    if not (before / "app.py").exists():
+        sys.exit(f"--before: no app.py in {before}")
+    print(f"before = {before}, after = {ROOT}")
+    print("| page | students | code | reruns | errors | p50 ms | p95 ms | server CPU ms/rerun "
+          "| load avg before |\n|---|---|---|---|---|---|---|---|---|", flush=True)
+    for page in args.pages:
+        for n in args.sessions:
+            for _ in range(args.repeat):
+                for label, cwd in (("before", before), ("after", ROOT)):
+                    la = loadavg()
+                    port = free_port()
+                    proc = start_server(port, args.server_arg, cwd=cwd)
+                    try:
+                        warm_up(port, proc.pid, page)
+                        r = run_load(port, proc.pid, page, n, args.duration, args.think,
+                                     WIDGETS.get(page))
+                    finally:
+                        proc.terminate()
+                        proc.wait(10)
+                    print(f"| /{page} | {n} | {label} | {r.get('reruns', '?')} | "
+                          f"{r.get('errors', '?')} | {r.get('p50', '?').rstrip('ms')} | "
+                          f"{r.get('p95', '?').rstrip('ms')} | "
+                          f"{per(r.get('cpu'), r.get('reruns'), 1000)} | {la} |", flush=True)
+
+
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -440,6 +473,8 @@ def main() -> None:
                     help="check: N students train, then close their tabs mid-run")
     ap.add_argument("--soak", type=int, default=0,
                     help="check: N rounds of a class that works, then closes its tabs")
+    ap.add_argument("--before", metavar="DIR",
+                    help="compare: rows alternate between the checkout in DIR and this one")
     ap.add_argument("--burst", nargs="*", type=float,
                     help="check: the class opens a page within each of these many seconds")
     args = ap.parse_args()
@@ -458,6 +493,8 @@ def main() -> None:
         soak_main(args)
     elif args.burst:
         burst_main(args)
+    elif args.before:
+        before_main(args)
     elif args.idle is not None:
         idle_main(args)
     else:

@@ -116,7 +116,13 @@ def conv_section(tr: bp_math.Trace) -> None:
     why("backprop.why_chain")
 
 
+@st.fragment
 def update_section(setup: bp_math.Setup, hist: tuple) -> None:
+    """A fragment: a new learning rate reruns this section alone (the forward and backward
+    passes above do not depend on it); a step or a reset changes the weights every section
+    shows, so it reruns the page."""
+    if history(setup) != hist:  # Step or Reset was pressed in this section
+        st.rerun()
     st.header(t("backprop.upd_title"))
     st.markdown(t("backprop.upd_intro"))
     if not lazy.shown("bp_upd_open", ("bp_lr",)):

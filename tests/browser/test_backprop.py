@@ -110,11 +110,15 @@ def test_three_steps_lower_the_loss(page):
     values = [float(v) for v in seen]
     assert values[0] > values[1] > values[2] > values[3]
     assert metric(page, text("steps_taken")) == "3"
+    # the update section is a fragment; a step reruns the page, so the forward pass at the top
+    # (its "Loss" is the first metric of the page) shows the stepped weights too
+    assert metric(page, text("loss")) == seen[3]
     assert_clean(page)
     shot(page, "backprop_three_steps")
     page.get_by_role("button", name=text("reset")).click()
     settle(page)
     assert metric(page, text("loss_now")) == seen[0]
+    assert metric(page, text("loss")) == seen[0]
 
 
 def test_gradient_check_on_screen(page):
