@@ -47,24 +47,44 @@ def story_messages(story: prep_math.Story, labels: tuple[str, str], gray: bool) 
 
 
 def story_panels(story: prep_math.Story, labels: tuple[str, str], colors, box: bool) -> None:
+    """The five stages: one figure (three panels, then two) with each stage's covariance and
+    mean in a row below it; on a phone, on request, a figure per stage with its numbers below
+    (five panels side by side would be too small there, and a second figure drawn hidden on
+    every screen would cost what one figure saves: see ``prep_figs.story_figure``)."""
     pcs = (t("preprocessing.pc", k=1), t("preprocessing.pc", k=2))
     groups = [("original", "centered"), ("normalized", "pca"), ("whitened",)]
     ranges = prep_figs.story_ranges(story.points, story.covs, story.means, groups)
-    # the five stages wrap onto new lines where five do not fit (projector with the sidebar
-    # open, tablet, phone) instead of each being cut to its left half
-    for col, name in zip(display.panels("prep_story", len(prep_math.STAGES), "m"),
-                         prep_math.STAGES, strict=True):
-        xr, yr = ranges[name]
-        chart(col, cache.figure(
-            prep_figs.stage_scatter,
-            story.points[name], story.covs[name], story.means[name],
-            title=t(f"preprocessing.stage_{name}"), colors=colors,
-            axis_labels=pcs if name in ("pca", "whitened") else labels, x_range=xr, y_range=yr,
-            box=box and name == "normalized", hover_point=t("preprocessing.point")),
-            f"prep_plot_{name}")
-        col.latex(prep_figs.cov_latex(story.covs[name], name=False))
-        mx, my = (prep_figs.fmt_mean(v) for v in story.means[name])
-        col.caption(t("preprocessing.mean_caption", mx=mx, my=my))
+    stages = {name: {
+        "points": story.points[name], "cov": story.covs[name], "mean": story.means[name],
+        "title": t(f"preprocessing.stage_{name}"), "x_range": ranges[name][0],
+        "y_range": ranges[name][1], "box": box and name == "normalized",
+        "axis_labels": pcs if name in ("pca", "whitened") else labels,
+    } for name in prep_math.STAGES}
+    wide, narrow = display.by_width("prep_story", 560)
+    chart(wide, cache.figure(prep_figs.story_figure, list(stages.values()), colors=colors,
+                             hover_point=t("preprocessing.point")), "prep_story")
+    with wide:
+        for col, name in zip(display.panels("prep_story_cov", len(stages), "s"), stages,
+                             strict=True):
+            col.caption(stages[name]["title"])
+            stage_numbers(col, story, name)
+    if not display.narrow_too(narrow, "prep_story"):
+        return
+    # the five stages wrap onto new lines, each still readable on a phone
+    with narrow:
+        for col, (name, stage) in zip(display.panels("prep_story", len(stages), "m"),
+                                      stages.items(), strict=True):
+            chart(col, cache.figure(prep_figs.stage_scatter, colors=colors,
+                                    hover_point=t("preprocessing.point"), **stage),
+                  f"prep_plot_{name}")
+            stage_numbers(col, story, name)
+
+
+def stage_numbers(col, story: prep_math.Story, name: str) -> None:
+    """A stage's covariance matrix and mean, below its panel."""
+    col.latex(prep_figs.cov_latex(story.covs[name], name=False))
+    mx, my = (prep_figs.fmt_mean(v) for v in story.means[name])
+    col.caption(t("preprocessing.mean_caption", mx=mx, my=my))
 
 
 @st.fragment

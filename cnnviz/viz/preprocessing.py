@@ -33,6 +33,7 @@ PATH_COLOR = style.SERIES[1]
 #: from panel to panel (rotations turn the colour wheel, scalings stretch it).
 CYCLIC = get_colorscale("Phase")  # as a list: Plotly.js itself does not know the name
 GRID = "#eeeeee"
+TITLE_COLOR = "#31333f"  # Streamlit's text colour, as its theme gives a figure's own title
 
 # The shared look (fonts, colours, title style) taken once from figures.base_layout; without
 # the (large) default template, which Plotly adds by itself and would be copied every time.
@@ -194,6 +195,46 @@ def _marker(colors) -> dict:
     return {"color": list(colors), "size": 5, "opacity": 0.8}
 
 
+#: The story figure's grid: three panels in the first row, two (centred) in the second.
+STORY_COLS = 3
+
+
+def _stage_parts(
+    points: np.ndarray, cov: np.ndarray, mean: np.ndarray, *, colors, x_range: list[float],
+    y_range: list[float], axis_labels: tuple[str, str], box: bool, hover_point: str, sx: str = "",
+) -> tuple[dict, list[dict], dict, dict]:
+    """One stage on the axes ``x{sx}``/``y{sx}``: its points trace, its shapes (2-sigma ellipse,
+    principal axes, the [-1, 1] box when ``box``), and its x and y axis (ranges, titles)."""
+    p = np.asarray(points, dtype=np.float32)
+    trace = {
+        "type": "scattergl", "x": p[:, 0], "y": p[:, 1], "mode": "markers",
+        "marker": _marker(colors), "customdata": np.arange(len(p)), "showlegend": False,
+        "hovertemplate": f"{hover_point} #%{{customdata}}<br>(%{{x:.3g}}, %{{y:.3g}})"
+                         "<extra></extra>",
+    }
+    if sx:
+        trace |= {"xaxis": f"x{sx}", "yaxis": f"y{sx}"}
+    ref = {"xref": f"x{sx}", "yref": f"y{sx}"} if sx else {}
+    # Ellipse and axes as layout shapes, drawn above the points (also above a WebGL canvas).
+    ell = ellipse_points(cov, mean)
+    path = "M " + " L ".join(f"{x:.5g},{y:.5g}" for x, y in ell) + " Z"
+    shapes = [{"type": "path", "path": path, "layer": "above",
+               "line": {"color": SHAPE_COLOR, "width": 2, "dash": "dash"}} | ref]
+    ax = preprocess.principal_axes(cov, tuple(mean), 2.0)
+    shapes += [{"type": "line", "x0": ax[k, 0, 0], "y0": ax[k, 0, 1], "x1": ax[k, 1, 0],
+                "y1": ax[k, 1, 1], "layer": "above", "line": {"color": SHAPE_COLOR, "width": w}}
+               | ref for k, w in ((0, 3.5), (1, 2))]
+    if box:
+        shapes.append({"type": "rect", "x0": -1, "x1": 1, "y0": -1, "y1": 1, "layer": "below",
+                       "line": {"color": ORIGIN_COLOR, "width": 1.5, "dash": "dot"}} | ref)
+    axis = {"showgrid": True, "gridcolor": GRID, "zeroline": True, "constrain": "domain",
+            "zerolinecolor": ORIGIN_COLOR, "zerolinewidth": 1.5, "tickformat": ".3~g"}
+    xaxis = axis | {"range": x_range, "title": {"text": axis_labels[0], "standoff": 4}}
+    yaxis = axis | {"range": y_range, "title": {"text": axis_labels[1], "standoff": 4},
+                    "scaleanchor": f"x{sx}", "scaleratio": 1, "constraintoward": "top"}
+    return trace, shapes, xaxis, yaxis
+
+
 def stage_scatter(
     points: np.ndarray,
     cov: np.ndarray,
@@ -217,34 +258,65 @@ def stage_scatter(
     colors : (N,) floats in [0, 1] for the cyclic scale, or N CSS colour strings
     box : draw the square [-1, 1]^2 (the target range of min-max normalization)
     """
-    p = np.asarray(points, dtype=np.float32)
-    points_trace = {
-        "type": "scattergl", "x": p[:, 0], "y": p[:, 1], "mode": "markers",
-        "marker": _marker(colors), "customdata": np.arange(len(p)), "showlegend": False,
-        "hovertemplate": f"{hover_point} #%{{customdata}}<br>(%{{x:.3g}}, %{{y:.3g}})"
-                         "<extra></extra>",
-    }
-    # Ellipse and axes as layout shapes: SVG drawn *above* the WebGL canvas of the points.
-    ell = ellipse_points(cov, mean)
-    path = "M " + " L ".join(f"{x:.5g},{y:.5g}" for x, y in ell) + " Z"
-    shapes = [{"type": "path", "path": path, "layer": "above",
-               "line": {"color": SHAPE_COLOR, "width": 2, "dash": "dash"}}]
-    ax = preprocess.principal_axes(cov, tuple(mean), 2.0)
-    shapes += [{"type": "line", "x0": ax[k, 0, 0], "y0": ax[k, 0, 1], "x1": ax[k, 1, 0],
-                "y1": ax[k, 1, 1], "layer": "above", "line": {"color": SHAPE_COLOR, "width": w}}
-               for k, w in ((0, 3.5), (1, 2))]
-    if box:
-        shapes.append({"type": "rect", "x0": -1, "x1": 1, "y0": -1, "y1": 1, "layer": "below",
-                       "line": {"color": ORIGIN_COLOR, "width": 1.5, "dash": "dot"}})
-    axis = {"showgrid": True, "gridcolor": GRID, "zeroline": True, "constrain": "domain",
-            "zerolinecolor": ORIGIN_COLOR, "zerolinewidth": 1.5, "tickformat": ".3~g"}
-    layout = _layout(
-        title, height, shapes=shapes, dragmode="pan", margin={"l": 8, "r": 8, "t": 44, "b": 8},
-        xaxis=axis | {"range": x_range, "title": {"text": axis_labels[0], "standoff": 4}},
-        yaxis=axis | {"range": y_range, "title": {"text": axis_labels[1], "standoff": 4},
-                      "scaleanchor": "x", "scaleratio": 1, "constraintoward": "top"},
-    )
-    return from_parts([points_trace], layout)
+    trace, shapes, xaxis, yaxis = _stage_parts(
+        points, cov, mean, colors=colors, x_range=x_range, y_range=y_range,
+        axis_labels=axis_labels, box=box, hover_point=hover_point)
+    layout = _layout(title, height, shapes=shapes, dragmode="pan",
+                     margin={"l": 8, "r": 8, "t": 44, "b": 8}, xaxis=xaxis, yaxis=yaxis)
+    return from_parts([trace], layout)
+
+
+def story_figure(
+    stages: Sequence[dict],
+    *,
+    colors,
+    hover_point: str = "point",
+    height: int = 540,
+) -> go.Figure:
+    """Every stage of the story in one figure: three panels in the first row, the rest centred
+    in the second. One figure instead of five: each WebGL figure sets up its own context in the
+    browser, most of a small chart's cost (opening the lesson, Chromium on the classroom
+    machine: ~0.4 s less than five figures; SVG markers for the 2,500 points were slower).
+
+    ``stages``: per stage a dict with the keyword arguments of :func:`stage_scatter` except
+    ``colors``/``hover_point``/``height`` (``points``, ``cov``, ``mean``, ``title``,
+    ``axis_labels``, ``x_range``, ``y_range``, optional ``box``). Panel ``i`` uses the axes
+    ``x{i+1}``/``y{i+1}`` (``x``/``y`` for the first), each square, titled above.
+    """
+    n = len(stages)
+    rows = -(-n // STORY_COLS)
+    gap, vgap = 0.06, 0.17
+    width = (1 - gap * (STORY_COLS - 1)) / STORY_COLS
+    cell = (1 - vgap * (rows - 1)) / rows
+    data, shapes, annotations = [], [], []
+    layout = _layout("", height, dragmode="pan", margin={"l": 8, "r": 8, "t": 30, "b": 8})
+    for i, st_ in enumerate(stages):
+        r, c = divmod(i, STORY_COLS)
+        in_row = min(STORY_COLS, n - r * STORY_COLS)
+        x0 = (c + (STORY_COLS - in_row) / 2) * (width + gap)  # a shorter last row is centred
+        y1 = 1 - r * (cell + vgap)
+        sx = "" if i == 0 else str(i + 1)
+        trace, more, xaxis, yaxis = _stage_parts(
+            st_["points"], st_["cov"], st_["mean"], colors=colors, x_range=st_["x_range"],
+            y_range=st_["y_range"], axis_labels=st_["axis_labels"], box=st_.get("box", False),
+            hover_point=hover_point, sx=str(i + 1))
+        if not sx:  # the first panel's axes are plain x / y
+            trace |= {"xaxis": "x", "yaxis": "y"}
+            yaxis["scaleanchor"] = "x"
+            for shape in more:
+                shape |= {"xref": "x", "yref": "y"}
+        data.append(trace)
+        shapes += more
+        # (clipped: the sum of the widths and gaps can come out a rounding error past 1)
+        layout[f"xaxis{sx}"] = xaxis | {"domain": [x0, min(x0 + width, 1.0)], "anchor": f"y{sx}"}
+        layout[f"yaxis{sx}"] = yaxis | {"domain": [max(y1 - cell, 0.0), y1], "anchor": f"x{sx}"}
+        annotations.append({
+            "text": f"<b>{st_['title']}</b>", "x": x0 + width / 2, "y": y1, "xref": "paper",
+            "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+            "yshift": 4, "font": {"size": _BASE["title"]["font"]["size"], "color": TITLE_COLOR},
+        })
+    layout |= {"shapes": shapes, "annotations": annotations}
+    return from_parts(data, layout)
 
 
 def cloud_3d(

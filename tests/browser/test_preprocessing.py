@@ -11,6 +11,8 @@ import pytest
 from tests.browser.conftest import SHOTS, assert_clean, open_page, press, settle, shot
 
 STAGES = ("original", "centered", "normalized", "pca", "whitened")
+STORY = ".st-key-wide560_prep_story"  # the story figure and each stage's numbers below it
+STORY_NUMBERS = "[class*=st-key-fitrow_s_prep_story_cov] [data-testid=stCaptionContainer]"
 IDENTITY_2 = r"\begin{pmatrix} 1.00 & 0.00 \\ 0.00 & 1.00 \end{pmatrix}"
 IDENTITY_3 = (r"\begin{pmatrix} 1.00 & 0.00 & 0.00 \\ 0.00 & 1.00 & 0.00 \\ "
               r"0.00 & 0.00 & 1.00 \end{pmatrix}")
@@ -20,11 +22,12 @@ TEXT = {
     "zh": {"image": "我的图片的像素", "eps": "ε = 1e\u221206 时", "whitened": "5 · 白化"},
 }
 
-# Per chart key: the first trace's type, point count and a checksum of its coordinates.
-TRACE_JS = """(key) => {
+# Per chart key and trace index: the trace's type, point count and a checksum of its
+# coordinates (the story figure has a trace per stage).
+TRACE_JS = """([key, i]) => {
   const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
-  if (!gd || !gd._fullData || !gd._fullData.length) return null;
-  const t = gd._fullData[0];
+  if (!gd || !gd._fullData || gd._fullData.length <= i) return null;
+  const t = gd._fullData[i];
   const sum = (a) => a ? Array.from(a).reduce((s, v) => s + v * 1.0, 0) : 0;
   const src = t.source ? t.source.length + ':' + t.source.slice(-80) : null;  // go.Image PNG
   return {type: t.type, n: t.x ? t.x.length : 0, sx: sum(t.x), sy: sum(t.y), src: src};
@@ -33,20 +36,20 @@ TEX_JS = """() => Array.from(document.querySelectorAll('annotation[encoding="app
   .map(a => a.textContent)"""
 
 
-def trace(page, key: str) -> dict:
+def trace(page, key: str, i: int = 0) -> dict:
     page.wait_for_function(f"() => !!document.querySelector('.st-key-{key} .js-plotly-plot')")
-    return page.evaluate(TRACE_JS, key)
+    return page.evaluate(TRACE_JS, [key, i])
 
 
-def changed_trace(page, key: str, old: dict, fields: tuple[str, ...]) -> dict:
-    """The chart's trace once ``fields`` differ from ``old`` (Plotly redraws a moment after
-    Streamlit settles; a loaded machine takes longer); the last read if they never do."""
-    now = trace(page, key)
+def changed_trace(page, key: str, old: dict, fields: tuple[str, ...], i: int = 0) -> dict:
+    """The chart's trace ``i`` once ``fields`` differ from ``old`` (Plotly redraws a moment
+    after Streamlit settles; a loaded machine takes longer); the last read if they never do."""
+    now = trace(page, key, i)
     for _ in range(100):
         if now and any(now[f] != old[f] for f in fields):
             break
         page.wait_for_timeout(150)
-        now = trace(page, key)
+        now = trace(page, key, i)
     return now
 
 
@@ -72,25 +75,29 @@ def test_story_slider_picture_and_epsilon(page, lang):
     text = TEXT[lang]
     open_page(page, "preprocessing", lang)
     assert_clean(page)
-    assert page.get_by_text(text["whitened"], exact=True).count() == 1
-    before = {name: trace(page, f"prep_plot_{name}") for name in STAGES}
+    # the stage's title above its panel and above its numbers
+    title = page.locator(".st-key-prep_story .annotation-text", has_text=text["whitened"])
+    assert title.count() == 1
+    assert page.locator(STORY_NUMBERS, has_text=text["whitened"]).count() == 1
+    before = {name: trace(page, "prep_story", i) for i, name in enumerate(STAGES)}
     assert all(t["type"] == "scattergl" and t["n"] == 500 for t in before.values())
+    assert page.locator("[class*=st-key-prep_plot_]").count() == 0  # one figure, not five
     covs = covariances(page)
     assert len(covs) == 5 and covs[4].endswith(IDENTITY_2), covs
-    snap(row_of(page, "prep_plot_original"), f"prep-story-{lang}")
+    snap(page.locator(STORY), f"prep-story-{lang}")
 
     # 1. move the correlation slider: every panel redraws, whitening still reads I
     press(page, "prep_corr", "ArrowLeft", 6)
     assert_clean(page)
     value = page.locator(".st-key-prep_corr input[type=range]").input_value()
     assert float(value) == pytest.approx(0.5)
-    after = {name: changed_trace(page, f"prep_plot_{name}", before[name], ("sx", "sy"))
-             for name in STAGES}
+    after = {name: changed_trace(page, "prep_story", before[name], ("sx", "sy"), i)
+             for i, name in enumerate(STAGES)}
     for name in STAGES:
         assert (after[name]["sx"], after[name]["sy"]) != (before[name]["sx"], before[name]["sy"])
     covs_after = covariances(page)
     assert covs_after[0] != covs[0] and covs_after[4].endswith(IDENTITY_2)
-    snap(row_of(page, "prep_plot_original"), f"prep-story-corr05-{lang}")
+    snap(page.locator(STORY), f"prep-story-corr05-{lang}")
 
     # 2. epsilon: the gain read-out and the whitened picture change
     readout = page.locator("[data-testid=stCaptionContainer]", has_text=re.compile("ε = 0.01"))
@@ -111,10 +118,10 @@ def test_story_slider_picture_and_epsilon(page, lang):
     assert page.locator(".st-key-prep_corr").count() == 0
     cloud = trace(page, "prep_rgb3d")
     assert cloud["type"] == "scatter3d" and cloud["n"] == 2000
-    assert trace(page, "prep_plot_original")["n"] == 2000
+    assert trace(page, "prep_story")["n"] == 2000
     covs = covariances(page)
     assert covs[4].endswith(IDENTITY_2) and len(covs) == 6
-    snap(row_of(page, "prep_plot_original"), f"prep-story-pixels-{lang}")
+    snap(page.locator(STORY), f"prep-story-pixels-{lang}")
     snap(row_of(page, "prep_rgb3d"), f"prep-rgb3d-{lang}")
     page.locator(".st-key-prep_stage3d button").last.click()  # 5 · whitened
     settle(page)
@@ -131,10 +138,10 @@ def test_degenerate_cloud_in_the_browser(page):
     assert_clean(page)
     alert = page.locator("[data-testid=stAlert]", has_text="All points are at the same place")
     assert alert.count() == 1
-    for name in STAGES:
-        assert trace(page, f"prep_plot_{name}")["n"] == 500
-    ranges = page.evaluate("""() => Array.from(document.querySelectorAll(
-        '[class*="st-key-prep_plot_"] .js-plotly-plot')).map(gd => gd._fullLayout.xaxis.range)""")
-    assert len(ranges) == 5
+    for i in range(len(STAGES)):
+        assert trace(page, "prep_story", i)["n"] == 500
+    ranges = page.evaluate("""() => { const gd = document.querySelector(
+        '.st-key-prep_story .js-plotly-plot'); return ['', 2, 3, 4, 5].map(
+        k => gd._fullLayout['xaxis' + k].range); }""")
     assert all(r[0] < r[1] and all(abs(v) < 1e6 for v in r) for r in ranges), ranges
-    snap(row_of(page, "prep_plot_original"), "prep-story-all-equal-en")
+    snap(page.locator(STORY), "prep-story-all-equal-en")

@@ -316,6 +316,48 @@ def test_stage_figure_of_all_equal_points_has_real_axes():
     assert len(spec["layout"]["shapes"]) == 3  # ellipse + two principal axes
 
 
+@given(st.integers(2, 7), st.integers(0, 10_000), st.booleans())
+@settings(max_examples=25, deadline=None)
+def test_story_figure_is_the_stage_figures_side_by_side(n_stages, seed, box):
+    """Each panel of the one story figure draws what that stage's own figure draws (points,
+    colours, ellipse, axes, ranges, titles), on its own square axes; a shorter last row is
+    centred."""
+    rng = np.random.default_rng(seed)
+    stages, singles = [], []
+    for i in range(n_stages):
+        pts = rng.normal(size=(int(rng.integers(3, 60)), 2)) * rng.uniform(0.1, 3, 2)
+        xr, yr = prep_figs.square_range([pts])
+        stage = {"points": pts, "cov": np.cov(pts.T), "mean": pts.mean(0), "title": f"s{i}",
+                 "axis_labels": (f"a{i}", f"b{i}"), "x_range": xr, "y_range": yr,
+                 "box": box and i == 2}
+        stages.append(stage)
+        singles.append(json.loads(prep_figs.stage_scatter(
+            colors=prep_figs.angle_colors(pts), hover_point="p", **stage).to_json()))
+    colors = prep_figs.angle_colors(stages[0]["points"])
+    spec = json.loads(prep_figs.story_figure(stages, colors=colors, hover_point="p").to_json())
+    assert len(spec["data"]) == n_stages
+    for i, one in enumerate(singles):
+        sx = "" if i == 0 else str(i + 1)
+        trace = dict(spec["data"][i])
+        assert (trace.pop("xaxis"), trace.pop("yaxis")) == (f"x{sx}", f"y{sx}")
+        want = dict(one["data"][0], marker=spec["data"][i]["marker"])  # colours: shared arg
+        assert trace == want
+        mine = [dict(sh) for sh in spec["layout"]["shapes"] if sh["xref"] == f"x{sx}"]
+        assert all(sh.pop("yref") == f"y{sx}" and sh.pop("xref") for sh in mine)
+        assert mine == one["layout"]["shapes"]
+        x, y = spec["layout"][f"xaxis{sx}"], spec["layout"][f"yaxis{sx}"]
+        for axis, ref in ((x, one["layout"]["xaxis"]), (y, one["layout"]["yaxis"])):
+            assert axis["range"] == ref["range"] and axis["title"] == ref["title"]
+        assert y["scaleanchor"] == f"x{sx}" and x["anchor"] == f"y{sx}"
+        assert f"s{i}" in spec["layout"]["annotations"][i]["text"]
+    last = n_stages - 1 - (n_stages - 1) % prep_figs.STORY_COLS  # first panel of the last row
+    lo = spec["layout"][f"xaxis{last + 1 if last else ''}"]["domain"][0]
+    hi = spec["layout"][f"xaxis{n_stages if n_stages > 1 else ''}"]["domain"][1]
+    assert lo + hi == pytest.approx(1.0)  # the last row is centred
+    assert all(0 <= v <= 1 for k, a in spec["layout"].items() if k[1:5] == "axis"
+               for v in a["domain"])
+
+
 def test_mosaic_and_patch_figure_on_flat_patches():
     m = prep_figs.mosaic(np.zeros((3, 4, 4)))
     assert m.shape == (4, 14) and np.isnan(m[:, 4]).all() and not np.isnan(m[:, :4]).any()

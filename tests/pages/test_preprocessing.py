@@ -57,12 +57,20 @@ def finite_ranges(spec: dict) -> bool:
     return True
 
 
-def story_points(at) -> dict[str, np.ndarray]:
+def story_points(at, key: str = "prep_story") -> dict[str, np.ndarray]:
+    """Each stage's points: from the story figure (a panel per stage), or with ``key=None``
+    from the per-stage figures a phone asks for."""
     pts = {}
-    for name in STAGES:
-        trace = chart(at, f"prep_plot_{name}")["data"][0]
+    for i, name in enumerate(STAGES):
+        trace = (chart(at, key)["data"][i] if key else chart(at, f"prep_plot_{name}")["data"][0])
         pts[name] = np.column_stack([decode(trace["x"]), decode(trace["y"])])
     return pts
+
+
+def panel_axes(spec: dict, i: int) -> tuple[dict, dict]:
+    """The x and y axis of panel ``i`` of the story figure."""
+    sx = "" if i == 0 else str(i + 1)
+    return spec["layout"][f"xaxis{sx}"], spec["layout"][f"yaxis{sx}"]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -78,11 +86,16 @@ def test_page_draws_every_stage_and_whitening_reads_identity(lang):
     pts = story_points(at)
     assert all(len(p) == 500 for p in pts.values())
     np.testing.assert_allclose(pts["centered"].mean(axis=0), 0, atol=1e-5)
-    for name in STAGES:
-        spec = chart(at, f"prep_plot_{name}")
-        assert finite_ranges(spec)
-        assert spec["layout"]["yaxis"]["scaleanchor"] == "x"  # equal axes
-        assert spec["layout"]["title"]["text"]
+    spec = chart(at, "prep_story")
+    assert finite_ranges(spec)
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    for i, name in enumerate(STAGES):
+        trace, (xaxis, yaxis) = spec["data"][i], panel_axes(spec, i)
+        sx = "" if i == 0 else str(i + 1)
+        assert (trace["xaxis"], trace["yaxis"]) == (f"x{sx}", f"y{sx}")  # its own panel
+        assert yaxis["scaleanchor"] == f"x{sx}" and xaxis["anchor"] == f"y{sx}"  # equal axes
+        assert i18n.t(f"preprocessing.stage_{name}", lang) in titles[i]
+    assert not any(c.proto.id.endswith("-prep_plot_original") for c in at.get("plotly_chart"))
     assert at.warning == []
     # the other sections are there too
     for key in ("prep_descent", "prep_descent_normalized", "prep_descent_whitened",
@@ -90,6 +103,24 @@ def test_page_draws_every_stage_and_whitening_reads_identity(lang):
                 "prep_filter", "prep_zca_picture", "prep_spectrum"):
         chart(at, key)
     assert len(at.expander) == 4  # the page's terms (glossary) and three "why" texts
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_phone_asks_for_a_figure_per_stage_with_the_same_points_and_numbers(lang):
+    at = run(lang)
+    show = at.button(key="show_narrow_prep_story")  # only a narrow screen shows it (CSS)
+    assert show.label == i18n.t("common.show_narrow", lang)
+    wide_pts, wide_covs = story_points(at), matrices(at)
+    show.click().run()
+    assert errors_of(at) == []
+    assert not any(b.key == "show_narrow_prep_story" for b in at.button)
+    narrow_pts = story_points(at, None)
+    for name in STAGES:
+        np.testing.assert_array_equal(narrow_pts[name], wide_pts[name])
+        spec = chart(at, f"prep_plot_{name}")
+        assert spec["layout"]["title"]["text"] == i18n.t(f"preprocessing.stage_{name}", lang)
+        assert spec["layout"]["yaxis"]["scaleanchor"] == "x" and finite_ranges(spec)
+    assert matrices(at) == wide_covs * 2  # each stage's numbers under its own panel too
 
 
 def test_moving_correlation_updates_every_panel():
@@ -127,8 +158,8 @@ def test_rotation_angle_mode_and_standardizing():
 def test_degenerate_clouds_give_a_message_and_finite_plots(state, message):
     at = run("en", **state)
     assert any(message in w for w in texts(at, "warning")), texts(at, "warning")
-    for key in [f"prep_plot_{name}" for name in STAGES] + [
-            "prep_descent", "prep_descent_normalized", "prep_descent_whitened"]:
+    for key in ["prep_story", "prep_descent", "prep_descent_normalized",
+                "prep_descent_whitened"]:
         assert finite_ranges(chart(at, key)), key
     assert "nan" not in " ".join(el.value for el in at.latex).lower()
 
@@ -171,7 +202,7 @@ def test_my_picture_gives_the_rgb_cloud_in_3d():
     assert matrices(at)[5] == [["1.00", "0.00", "0.00"], ["0.00", "1.00", "0.00"],
                                ["0.00", "0.00", "1.00"]]
     at.selectbox(key="prep_pair").set_value("GB").run()
-    assert chart(at, "prep_plot_original")["layout"]["xaxis"]["title"]["text"] == "G (green)"
+    assert chart(at, "prep_story")["layout"]["xaxis"]["title"]["text"] == "G (green)"
     assert errors_of(at) == []
 
 

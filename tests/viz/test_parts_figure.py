@@ -44,6 +44,9 @@ def real_builders():
     yield CV.compare_figure([(m[:30, :30], "a"), (-m[:30, :30], "b")])
     yield PV.stage_scatter(pts, cov, pts.mean(0), title="t", axis_labels=("x", "y"),
                            colors=PV.angle_colors(pts), x_range=[-4, 4], y_range=[-4, 4])
+    stage = {"points": pts, "cov": cov, "mean": pts.mean(0), "title": "t", "x_range": [-4, 4],
+             "y_range": [-4, 4], "axis_labels": ("x", "y")}
+    yield PV.story_figure([stage, stage | {"box": True}] * 2, colors=PV.angle_colors(pts))
     yield figures.from_parts([{"type": "heatmap", "z": np.arange(6, dtype=np.int64).reshape(2, 3),
                                "text": np.array([["a", "b", "c"], ["d", "e", "f"]]),
                                "customdata": None}],
