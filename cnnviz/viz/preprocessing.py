@@ -275,8 +275,8 @@ def story_figure(
 ) -> go.Figure:
     """Every stage of the story in one figure: three panels in the first row, the rest centred
     in the second. One figure instead of five: each WebGL figure sets up its own context in the
-    browser, most of a small chart's cost (opening the lesson, Chromium on the classroom
-    machine: ~0.4 s less than five figures; SVG markers for the 2,500 points were slower).
+    browser (opening the lesson in Chromium on the classroom machine: settled 0.2-0.4 s sooner
+    than with five figures; SVG markers for the 2,500 points were slower).
 
     ``stages``: per stage a dict with the keyword arguments of :func:`stage_scatter` except
     ``colors``/``hover_point``/``height`` (``points``, ``cov``, ``mean``, ``title``,
