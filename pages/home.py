@@ -12,7 +12,7 @@ from cnnviz.viz import figures, style
 from ui import cache, display, image_input, lazy
 from ui.errors import guard
 from ui.lang import t
-from ui.page import header, why
+from ui.page import header
 from ui.widgets import labeller
 
 STAGES = [
@@ -74,9 +74,19 @@ def calculator_controls() -> dict[str, int]:
     }
 
 
+#: The calculator's widget keys (matched exactly: ``home_c`` is a prefix of ``home_copies``).
+CALC_KEYS = ("home_w", "home_h", "home_c", "home_units", "home_k", "home_f")
+
+
+@st.fragment
 def calculator_section() -> None:
-    st.header(t("home.calc_title"))
-    st.markdown(t("home.calc_intro"))
+    """Drawn when a student opens it (or a link or preset carries one of its sizes): below the
+    first view, and its chart, six inputs and numbers were ~0.2 s of the home page's opening."""
+    lazy.section(t("home.calc_title"), t("home.calc_intro"), "home_calc_open", calculator_part,
+                 why_key="home.calc_why", keys=CALC_KEYS)
+
+
+def calculator_part() -> None:
     left, right = st.columns([1, 1])
     with left:
         s = calculator_controls()
@@ -96,7 +106,6 @@ def calculator_section() -> None:
                       n=s["units"], weights=f"{fc.weights:,}", total=f"{fc.total:,}"))
         st.markdown(t("home.calc_conv_formula", f=s["ksize"], c=s["channels"], k=s["kernels"],
                       weights=f"{conv.weights:,}", total=f"{conv.total:,}"))
-    why("home.calc_why")
 
 
 @st.fragment

@@ -8,14 +8,17 @@ from streamlit.testing.v1 import AppTest
 
 from tests.helpers import APP, errors_of, lazy_parts, run_page
 
-#: page file -> (a part's switch, a widget key inside that part, a chart key inside it)
-PARTS = {
-    "pages/convolution.py": ("conv_rgb_open", "conv_rgb_seed", "conv_rgb_chart"),
-    "pages/preprocessing.py": ("prep_zca_open", "prep_eps", "prep_patches"),
-    "pages/activation.py": ("act_map_open", "act_bias", "act_after_map"),
-    "pages/pooling.py": ("pool_fm_open", "pool_shift", "pool_slices"),
-    "pages/home.py": ("home_share_open", "home_copies", "home_scene"),
-}
+#: (page file, a part's switch, a widget key inside that part, a chart key inside it)
+PARTS = [
+    ("pages/convolution.py", "conv_rgb_open", "conv_rgb_seed", "conv_rgb_chart"),
+    ("pages/preprocessing.py", "prep_zca_open", "prep_eps", "prep_patches"),
+    ("pages/activation.py", "act_map_open", "act_bias", "act_after_map"),
+    ("pages/pooling.py", "pool_fm_open", "pool_shift", "pool_slices"),
+    ("pages/home.py", "home_share_open", "home_copies", "home_scene"),
+    ("pages/home.py", "home_calc_open", "home_c", "home_counts"),
+]
+LINK_VALUE = {"conv_rgb_seed": "5", "act_bias": "0.2", "pool_shift": "2", "home_copies": "4",
+              "home_c": "5"}
 
 
 def chart_keys(at) -> set[str]:
@@ -23,12 +26,11 @@ def chart_keys(at) -> set[str]:
 
 
 def test_every_part_is_found_by_the_helpers():
-    assert {s for s, _w, _c in PARTS.values()} <= set(lazy_parts())
+    assert {s for _p, s, _w, _c in PARTS} <= set(lazy_parts())
 
 
-@pytest.mark.parametrize("page", list(PARTS))
-def test_a_new_session_sees_the_first_view_only(page):
-    switch, widget, chart = PARTS[page]
+@pytest.mark.parametrize("page, switch, widget, chart", PARTS)
+def test_a_new_session_sees_the_first_view_only(page, switch, widget, chart):
     at = run_page(page, "en", opened=False)
     assert errors_of(at) == []
     assert at.toggle(key=switch).value is False
@@ -40,18 +42,49 @@ def test_a_new_session_sees_the_first_view_only(page):
 
 
 # (preprocessing's settings in a link are labels or formatted numbers: the other pages suffice)
-@pytest.mark.parametrize("page", [p for p in PARTS if "preprocessing" not in p])
-def test_a_link_with_a_setting_of_a_part_turns_it_on(page):
-    switch, widget, chart = PARTS[page]
-    value = {"conv_rgb_seed": "5", "act_bias": "0.2", "pool_shift": "2", "home_copies": "4"}[widget]
+@pytest.mark.parametrize("page, switch, widget, chart",
+                         [p for p in PARTS if "preprocessing" not in p[0]])
+def test_a_link_with_a_setting_of_a_part_turns_it_on(page, switch, widget, chart):
     at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params.update({widget: value, "lang": "en"})
+    at.query_params.update({widget: LINK_VALUE[widget], "lang": "en"})
     at.switch_page(page)
     at.run()
     assert errors_of(at) == []
     assert at.toggle(key=switch).value is True
     assert chart in chart_keys(at)
     assert [t.value for t in at.toast] == [], "the setting was used"
+    others = [s for p, s, _w, _c in PARTS if p == page and s != switch]
+    assert all(at.toggle(key=s).value is False for s in others), "only the part it belongs to"
+
+
+def test_a_calculator_key_is_matched_exactly():
+    """``home_c`` (channels) is a prefix of ``home_copies`` (the sharing part): a link with the
+    copies opens the sharing part only, a link with the channels the calculator only."""
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update({"home_copies": "4", "lang": "en"})
+    at.run()
+    assert errors_of(at) == []
+    assert at.toggle(key="home_share_open").value is True
+    assert at.toggle(key="home_calc_open").value is False
+    assert "home_counts" not in chart_keys(at)
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update({"home_c": "5", "lang": "en"})
+    at.run()
+    assert errors_of(at) == []
+    assert at.toggle(key="home_calc_open").value is True
+    assert at.toggle(key="home_share_open").value is False
+    assert at.number_input(key="home_c").value == 5
+
+
+def test_a_preset_of_the_calculator_opens_it():
+    at = run_page(None, "en", opened=False)
+    assert at.toggle(key="home_calc_open").value is False
+    at.button(key="share_preset_photo_fc").click().run()
+    assert errors_of(at) == []
+    assert at.toggle(key="home_calc_open").value is True
+    assert at.number_input(key="home_w").value == 224
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Fully connected layer"] == f"{224 * 224 * 3 * 1000 + 1000:,}"
 
 
 def test_a_preset_click_turns_on_the_part_it_sets():
