@@ -47,8 +47,8 @@ def story_messages(story: prep_math.Story, labels: tuple[str, str], gray: bool) 
 
 
 def story_panels(story: prep_math.Story, labels: tuple[str, str], colors, box: bool) -> None:
-    """The five stages: one figure (three panels, then two) with each stage's covariance and
-    mean in a row below it; on a phone, on request, a figure per stage with its numbers below
+    """The five stages: one figure (three panels, then two), each stage's covariance and mean
+    printed under its panel; on a phone, on request, a figure per stage with its numbers below
     (five panels side by side would be too small there, and a second figure drawn hidden on
     every screen would cost what one figure saves: see ``prep_figs.story_figure``)."""
     pcs = (t("preprocessing.pc", k=1), t("preprocessing.pc", k=2))
@@ -61,13 +61,9 @@ def story_panels(story: prep_math.Story, labels: tuple[str, str], colors, box: b
         "axis_labels": pcs if name in ("pca", "whitened") else labels,
     } for name in prep_math.STAGES}
     wide, narrow = display.by_width("prep_story", 560)
+    notes = [[*prep_figs.cov_text(story.covs[name]), mean_text(story, name)] for name in stages]
     chart(wide, cache.figure(prep_figs.story_figure, list(stages.values()), colors=colors,
-                             hover_point=t("preprocessing.point")), "prep_story")
-    with wide:
-        for col, name in zip(display.panels("prep_story_cov", len(stages), "s"), stages,
-                             strict=True):
-            col.caption(stages[name]["title"])
-            stage_numbers(col, story, name)
+                             hover_point=t("preprocessing.point"), notes=notes), "prep_story")
     if not display.narrow_too(narrow, "prep_story"):
         return
     # the five stages wrap onto new lines, each still readable on a phone
@@ -80,11 +76,15 @@ def story_panels(story: prep_math.Story, labels: tuple[str, str], colors, box: b
             stage_numbers(col, story, name)
 
 
-def stage_numbers(col, story: prep_math.Story, name: str) -> None:
-    """A stage's covariance matrix and mean, below its panel."""
-    col.latex(prep_figs.cov_latex(story.covs[name], name=False))
+def mean_text(story: prep_math.Story, name: str) -> str:
     mx, my = (prep_figs.fmt_mean(v) for v in story.means[name])
-    col.caption(t("preprocessing.mean_caption", mx=mx, my=my))
+    return t("preprocessing.mean_caption", mx=mx, my=my)
+
+
+def stage_numbers(col, story: prep_math.Story, name: str) -> None:
+    """A stage's covariance matrix and mean, below its own figure (a phone's layout)."""
+    col.latex(prep_figs.cov_latex(story.covs[name], name=False))
+    col.caption(mean_text(story, name))
 
 
 @st.fragment

@@ -178,7 +178,7 @@ def _scale_fonts(node: Any, k: float, in_font: bool = False) -> None:
 def projector_figure(spec: dict, k: float = FIGURE_TEXT) -> dict:
     """A copy of a figure dict with its text ``k`` times larger for the projector view: every
     font size it sets, the defaults it leaves to Plotly (text, titles, axis ticks), and its
-    height, so the larger text keeps its room."""
+    height, margins and annotations' pixel offsets, so the larger text keeps its room."""
     out = copy.deepcopy(spec)  # a cached figure is shared: never change it in place
     layout = out.setdefault("layout", {})
     _scale_fonts(out.get("data", []), k)
@@ -197,6 +197,16 @@ def projector_figure(spec: dict, k: float = FIGURE_TEXT) -> dict:
         layout["yaxis"] = {"tickfont": {"size": round(_PLOTLY_TEXT * k, 1)}}
     if isinstance(layout.get("height"), int | float):
         layout["height"] = round(layout["height"] * k)
+    # room kept in pixels for text grows with it: margins, and text placed by a pixel offset
+    # (a stage's numbers below its panel's tick labels in the preprocessing story)
+    margin = layout.get("margin")
+    for side, v in (margin.items() if isinstance(margin, dict) else ()):
+        if side in ("t", "b", "l", "r") and isinstance(v, int | float):
+            margin[side] = round(v * k)
+    for note in layout.get("annotations", ()) or ():
+        for shift in ("xshift", "yshift"):
+            if isinstance(note.get(shift), int | float):
+                note[shift] = round(note[shift] * k)
     return out
 
 

@@ -56,25 +56,29 @@ def _layout(title: str, height: int, **extra) -> dict:
 
 def _row_layout(
     titles: Sequence[str], gap: float = 0.05, *, equal: bool = False, rows: int = 1,
-    vgap: float = 0.16,
+    vgap: float = 0.16, cols: int | None = None,
 ) -> dict:
-    """Axes of a grid of subplots (``rows`` x ``len(titles) // rows``), like make_subplots.
+    """Axes of a grid of subplots (``rows`` x ``cols``, by default ``len(titles) // rows``
+    columns), like make_subplots; a shorter last row is centred.
 
-    Panel ``i`` (0-based, row-major) uses ``xaxis{i+1}``/``yaxis{i+1}`` and gets its title as an
-    annotation above it. ``equal``: each y axis is tied to its x axis (same scale).
+    Panel ``i`` (0-based, row-major) uses ``xaxis{i+1}``/``yaxis{i+1}`` (``xaxis``/``yaxis``
+    for the first) and gets its title as an annotation above it. ``equal``: each y axis is tied
+    to its x axis (same scale).
     """
     n = len(titles)
-    cols = n // rows
+    cols = cols or n // rows
     width = (1 - gap * (cols - 1)) / cols
     height = (1 - vgap * (rows - 1)) / rows
     out: dict = {"annotations": []}
     for i, text in enumerate(titles):
         r, c = divmod(i, cols)
-        x0 = c * (width + gap)
+        in_row = min(cols, n - r * cols)
+        x0 = (c + (cols - in_row) / 2) * (width + gap)
         y1 = 1 - r * (height + vgap)
         sx = "" if i == 0 else str(i + 1)
-        out[f"xaxis{sx}"] = {"domain": [x0, x0 + width], "anchor": f"y{sx}"}
-        out[f"yaxis{sx}"] = {"domain": [y1 - height, y1], "anchor": f"x{sx}"}
+        # (clipped: the sum of the widths and gaps can come out a rounding error past 1)
+        out[f"xaxis{sx}"] = {"domain": [x0, min(x0 + width, 1.0)], "anchor": f"y{sx}"}
+        out[f"yaxis{sx}"] = {"domain": [max(y1 - height, 0.0), y1], "anchor": f"x{sx}"}
         if equal:
             out[f"yaxis{sx}"] |= {"scaleanchor": f"x{sx}", "scaleratio": 1}
         out["annotations"].append({
@@ -124,6 +128,31 @@ def cov_latex(cov: np.ndarray, name: bool = True) -> str:
     rows = r" \\ ".join(" & ".join(row) for row in entries)
     factor = rf"10^{{{exponent}}} \, " if exponent else ""
     return (r"\Sigma = " if name else "") + factor + r"\begin{pmatrix} " + rows + r" \end{pmatrix}"
+
+
+#: Superscript digits, for a power of ten in plain text.
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+#: Left and right parenthesis pieces of a matrix printed in ``n`` lines (Unicode's bracket
+#: pieces, as a pmatrix in KaTeX looks).
+_PARENS = {1: [("(", ")")], 2: [("⎛", "⎞"), ("⎝", "⎠")],
+           3: [("⎛", "⎞"), ("⎜", "⎟"), ("⎝", "⎠")]}
+_NBSP = "\u00a0"  # a space that neither HTML nor Plotly's SVG text collapses
+
+
+def cov_text(cov: np.ndarray) -> list[str]:
+    """The covariance matrix as lines of plain text for a figure in a monospaced font: the
+    numbers of :func:`cov_latex` (:func:`fmt_matrix`), entries right-aligned in columns,
+    ``Σ = [10^e ×]`` before the first line and the others indented to match."""
+    exponent, entries = fmt_matrix(cov)
+    n = len(entries)
+    w = max(len(e) for row in entries for e in row)
+    head = "Σ = " + (f"10{str(exponent).translate(_SUPERSCRIPT)} × " if exponent else "")
+    parens = _PARENS.get(n, [("|", "|")] * n)
+    lines = []
+    for k, (row, (lp, rp)) in enumerate(zip(entries, parens, strict=False)):
+        body = "  ".join(e.rjust(w) for e in row)
+        lines.append((head if k == 0 else " " * len(head)) + f"{lp} {body} {rp}")
+    return [line.replace(" ", _NBSP) for line in lines]
 
 
 def square_range(
@@ -266,17 +295,25 @@ def stage_scatter(
     return from_parts([trace], layout)
 
 
+#: The story figure in pixels: a panel's height (its width follows the column), the room for a
+#: row's axis titles and the next row's titles, and a stage's numbers (three lines) below it.
+STORY_CELL, STORY_ROW_GAP, STORY_NOTE = 208, 85, 62
+_MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
+
+
 def story_figure(
     stages: Sequence[dict],
     *,
     colors,
     hover_point: str = "point",
-    height: int = 540,
+    notes: Sequence[Sequence[str]] | None = None,
 ) -> go.Figure:
     """Every stage of the story in one figure: three panels in the first row, the rest centred
-    in the second. One figure instead of five: each WebGL figure sets up its own context in the
-    browser (opening the lesson in Chromium on the classroom machine: settled 0.2-0.4 s sooner
-    than with five figures; SVG markers for the 2,500 points were slower).
+    in the second, each stage's ``notes`` (lines of text: its covariance :func:`cov_text`, its
+    mean) under its own panel. One figure instead of five, and numbers in it rather than fifteen
+    elements and KaTeX below it: each WebGL figure sets up its own context in the browser, and
+    each element mounted delays the page (opening the lesson in Chromium on the classroom
+    machine, measured beside the alternatives in one run: see README, "Opening a lesson").
 
     ``stages``: per stage a dict with the keyword arguments of :func:`stage_scatter` except
     ``colors``/``hover_point``/``height`` (``points``, ``cov``, ``mean``, ``title``,
@@ -285,16 +322,16 @@ def story_figure(
     """
     n = len(stages)
     rows = -(-n // STORY_COLS)
-    gap, vgap = 0.06, 0.17
-    width = (1 - gap * (STORY_COLS - 1)) / STORY_COLS
-    cell = (1 - vgap * (rows - 1)) / rows
-    data, shapes, annotations = [], [], []
-    layout = _layout("", height, dragmode="pan", margin={"l": 8, "r": 8, "t": 30, "b": 8})
+    note = STORY_NOTE if notes else 0
+    top, bottom = 30, 8 + (note + 40 if notes else 0)  # (40: the last row's ticks, axis title)
+    row_gap = STORY_ROW_GAP + note
+    plot = rows * STORY_CELL + (rows - 1) * row_gap
+    layout = _layout("", top + bottom + plot, dragmode="pan",
+                     margin={"l": 8, "r": 8, "t": top, "b": bottom},
+                     **_row_layout([f"<b>{st_['title']}</b>" for st_ in stages], 0.06,
+                                   rows=rows, vgap=row_gap / plot, cols=STORY_COLS))
+    data, shapes = [], []
     for i, st_ in enumerate(stages):
-        r, c = divmod(i, STORY_COLS)
-        in_row = min(STORY_COLS, n - r * STORY_COLS)
-        x0 = (c + (STORY_COLS - in_row) / 2) * (width + gap)  # a shorter last row is centred
-        y1 = 1 - r * (cell + vgap)
         sx = "" if i == 0 else str(i + 1)
         trace, more, xaxis, yaxis = _stage_parts(
             st_["points"], st_["cov"], st_["mean"], colors=colors, x_range=st_["x_range"],
@@ -307,15 +344,20 @@ def story_figure(
                 shape |= {"xref": "x", "yref": "y"}
         data.append(trace)
         shapes += more
-        # (clipped: the sum of the widths and gaps can come out a rounding error past 1)
-        layout[f"xaxis{sx}"] = xaxis | {"domain": [x0, min(x0 + width, 1.0)], "anchor": f"y{sx}"}
-        layout[f"yaxis{sx}"] = yaxis | {"domain": [max(y1 - cell, 0.0), y1], "anchor": f"x{sx}"}
-        annotations.append({
-            "text": f"<b>{st_['title']}</b>", "x": x0 + width / 2, "y": y1, "xref": "paper",
-            "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
-            "yshift": 4, "font": {"size": _BASE["title"]["font"]["size"], "color": TITLE_COLOR},
-        })
-    layout |= {"shapes": shapes, "annotations": annotations}
+        layout[f"xaxis{sx}"] = xaxis | layout[f"xaxis{sx}"]
+        layout[f"yaxis{sx}"] = yaxis | layout[f"yaxis{sx}"]
+        layout["annotations"][i] |= {
+            "yshift": 4, "font": {"size": _BASE["title"]["font"]["size"], "color": TITLE_COLOR}}
+    for i, lines in enumerate(notes or ()):
+        sx = "" if i == 0 else str(i + 1)
+        # below the panel's tick labels and axis title; "domain" refers to the panel as drawn
+        # (a square narrower than its cell keeps to the top: constraintoward)
+        layout["annotations"].append({
+            "text": "<br>".join(lines), "x": 0.5, "y": 0, "xref": f"x{sx} domain",
+            "yref": f"y{sx} domain", "xanchor": "center", "yanchor": "top", "yshift": -42,
+            "showarrow": False, "align": "left",
+            "font": {"family": _MONO, "size": style.FONT_SIZE - 2, "color": TITLE_COLOR}})
+    layout["shapes"] = shapes
     return from_parts(data, layout)
 
 

@@ -356,6 +356,50 @@ def test_story_figure_is_the_stage_figures_side_by_side(n_stages, seed, box):
     assert lo + hi == pytest.approx(1.0)  # the last row is centred
     assert all(0 <= v <= 1 for k, a in spec["layout"].items() if k[1:5] == "axis"
                for v in a["domain"])
+    # each stage's numbers under its own panel, in room added for them
+    notes = [[f"c{i}", f"m{i}"] for i in range(n_stages)]
+    noted = json.loads(prep_figs.story_figure(stages, colors=colors, hover_point="p",
+                                              notes=notes).to_json())
+    below = noted["layout"]["annotations"][n_stages:]
+    assert [a["text"] for a in below] == [f"c{i}<br>m{i}" for i in range(n_stages)]
+    for i, a in enumerate(below):
+        sx = "" if i == 0 else str(i + 1)
+        assert (a["xref"], a["yref"], a["y"], a["yanchor"]) == (
+            f"x{sx} domain", f"y{sx} domain", 0, "top")
+    assert noted["data"] == spec["data"] and noted["layout"]["height"] > spec["layout"]["height"]
+
+    def cell_px(fig):
+        lay = fig["layout"]
+        lo, hi = lay["yaxis"]["domain"]
+        return (hi - lo) * (lay["height"] - lay["margin"]["t"] - lay["margin"]["b"])
+
+    assert cell_px(noted) == pytest.approx(cell_px(spec)) == pytest.approx(prep_figs.STORY_CELL)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 3), seed=st.integers(0, 10_000), scale=st.sampled_from([1e-4, 0.02, 1, 80]))
+def test_cov_text_prints_the_numbers_of_cov_latex_in_aligned_columns(n, seed, scale):
+    a = np.random.default_rng(seed).normal(size=(n, n)) * scale
+    cov = a @ a.T
+    lines = prep_figs.cov_text(cov)
+    exponent, entries = prep_figs.fmt_matrix(cov)
+    assert len(lines) == n and len({len(line) for line in lines}) == 1  # a monospaced block
+    assert all(" " not in line for line in lines)  # non-breaking spaces: nothing collapses
+    plain = [line.replace("\u00a0", " ") for line in lines]
+    assert plain[0].startswith("Σ = ") and not any(ln.startswith("Σ") for ln in plain[1:])
+    assert ("× " in plain[0]) == bool(exponent)
+    for line, row in zip(plain, entries, strict=True):
+        body = line.split("⎛" if "⎛" in line else "⎜" if "⎜" in line else "⎝" if "⎝" in line
+                          else "(")[1][:-1]
+        assert body.split() == row
+    # the same numbers as the KaTeX version of the narrow layout and the 3-D view
+    latex = prep_figs.cov_latex(cov)
+    assert all(e in latex for row in entries for e in row)
+
+
+def test_cov_text_factors_out_a_power_of_ten():
+    lines = [ln.replace("\u00a0", " ") for ln in prep_figs.cov_text(np.diag([0.015, 0.002]))]
+    assert lines == ["Σ = 10⁻² × ⎛ 1.50  0.00 ⎞", "           ⎝ 0.00  0.20 ⎠"]
 
 
 def test_mosaic_and_patch_figure_on_flat_patches():

@@ -34,9 +34,24 @@ def chart(at, key: str) -> dict:
     return json.loads(found[0].proto.spec)
 
 
+def story_notes(at) -> list[list[str]]:
+    """The lines printed under each panel of the story figure (its covariance, then its mean),
+    in stage order; none when the figure is not drawn."""
+    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-prep_story")]
+    if not found:
+        return []
+    notes = [a for a in json.loads(found[0].proto.spec)["layout"]["annotations"]
+             if a.get("yref", "").endswith(" domain")]
+    return [a["text"].replace("\u00a0", " ").split("<br>") for a in notes]
+
+
 def matrices(at) -> list[list[list[str]]]:
-    """Every covariance matrix shown, as rows of printed entries."""
+    """Every covariance matrix shown, as rows of printed entries: the story's (printed under
+    its panels), then those of the st.latex elements in page order."""
     out = []
+    for lines in story_notes(at):
+        rows = [re.split(r"[⎛⎜⎝⎞⎟⎠()]", line)[1].split() for line in lines[:-1]]
+        out.append(rows)
     for el in at.latex:
         body = re.search(r"\\begin\{pmatrix\}(.*)\\end\{pmatrix\}", el.value, re.S).group(1)
         out.append([[c.strip() for c in row.split("&")] for row in body.split(r"\\")])
@@ -78,8 +93,11 @@ def test_page_draws_every_stage_and_whitening_reads_identity(lang):
     at = run(lang)
     assert bool(CJK.search(at.title[0].value)) == (lang == "zh")
     covs = matrices(at)
-    assert len(covs) == 5
+    assert len(covs) == 5 and at.latex == []  # printed under the panels, in the one figure
     assert covs[4] == IDENTITY_2  # whitened
+    notes = story_notes(at)
+    assert all(n[0].startswith("Σ = ⎛") and n[1].startswith("    ⎝") for n in notes), notes
+    assert notes[1][2] == i18n.t("preprocessing.mean_caption", lang, mx="0", my="0")  # centred
     assert covs[3][0][1] == covs[3][1][0] and float(covs[3][0][1]) == 0  # PCA: diagonal
     assert covs[0] == covs[1]  # centring does not change the covariance
     assert float(covs[0][0][1]) > 0.3  # the default cloud is correlated
@@ -162,6 +180,7 @@ def test_degenerate_clouds_give_a_message_and_finite_plots(state, message):
                 "prep_descent_whitened"]:
         assert finite_ranges(chart(at, key)), key
     assert "nan" not in " ".join(el.value for el in at.latex).lower()
+    assert "nan" not in str(story_notes(at)).lower()
 
 
 def test_constant_feature_is_explained_in_chinese():

@@ -86,7 +86,8 @@ def test_projector_figure_enlarges_every_text_and_leaves_the_original_alone():
     fig = go.Figure(go.Heatmap(z=[[1, 2], [3, 4]], text=[["1", "2"], ["3", "4"]],
                                texttemplate="%{text}", textfont={"size": 16}),
                     layout={"height": 300, "title": {"text": "map"},
-                            "annotations": [{"text": "a", "font": {"size": 11}}],
+                            "margin": {"t": 30, "b": 110, "pad": 2},
+                            "annotations": [{"text": "a", "font": {"size": 11}, "yshift": -42}],
                             "xaxis2": {"tickfont": {"size": 10}}})
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="text", text=["b"],
                              textfont={"size": [9, 13]}))
@@ -104,6 +105,11 @@ def test_projector_figure_enlarges_every_text_and_leaves_the_original_alone():
     # sizes left to Plotly's theme are given, enlarged: text, the title, the axes' ticks
     assert lay["font"]["size"] == 18 and lay["title"]["font"]["size"] == 24
     assert lay["height"] == 450
+    # room kept for text in pixels grows with it: margins, an annotation's pixel offset
+    assert lay["margin"] == {"t": 45, "b": 165, "pad": 2}
+    assert lay["annotations"][0]["yshift"] == -63
+    assert spec["layout"]["margin"]["b"] == 110
+    assert spec["layout"]["annotations"][0]["yshift"] == -42
     assert big["data"][0]["z"] == spec["data"][0]["z"]
 
 
