@@ -16,7 +16,7 @@ from cnnviz.classroom.presets import page_id
 from ui import display, image_input, session_end, share
 from ui.lang import init_lang, language_toggle, t
 from ui.nav import st_pages
-from ui.runtime import limit_blas_threads
+from ui.runtime import freeze_heap, limit_blas_threads
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
 limit_blas_threads()  # one BLAS thread per call: many students share 2 cores (ui/runtime.py)
@@ -46,3 +46,4 @@ with st.sidebar:
 
 nav.run()
 share.finish(page, share_box)  # a notice if the link had unusable settings; the link
+freeze_heap(page)  # after a page's first run here: full collections stay short

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 _applied: int | None = None  # the limit set in this process, if any
@@ -26,3 +27,25 @@ def limit_blas_threads() -> None:
         return
     threadpool_limits(limits=limits, user_api="blas")
     _applied = limits
+
+
+_settled: set[str] = set()  # pages whose first run in this process has frozen the heap
+
+
+def freeze_heap(page: str) -> None:
+    """After the first run of each page in this process, take everything alive then (imported
+    modules, Plotly's validators, the class-wide caches) out of the cyclic garbage collector's
+    scans, with ``gc.freeze()``.
+
+    Without it, every so often a full collection walks the whole heap while a student's script
+    runs: 75-105 ms each, seen about once per two page opens (``gc.callbacks``), a pause in
+    the middle of the page being sent. Frozen, a full collection walks only what sessions made
+    since: ~1 ms. Objects alive at a freeze are still freed when nothing refers to them; only
+    garbage cycles among them would stay, and the collection just before each freeze leaves
+    none. Once per page: the page's first run imports its modules.
+    """
+    if page in _settled:
+        return
+    _settled.add(page)
+    gc.collect()
+    gc.freeze()

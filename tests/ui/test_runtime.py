@@ -1,9 +1,11 @@
-"""The classroom server runs BLAS on one thread (oversubscribing 2 cores slowed training ~20x).
+"""The classroom server runs BLAS on one thread (oversubscribing 2 cores slowed training ~20x),
+and freezes its heap after each page's first run (short full garbage collections).
 
-app.py applies it explicitly; importing ``ui`` (tests, benchmarks, tools) changes nothing.
+app.py applies both explicitly; importing ``ui`` (tests, benchmarks, tools) changes nothing.
 """
 
 import ast
+import gc
 import importlib
 import subprocess
 import sys
@@ -56,3 +58,35 @@ def test_importing_ui_leaves_blas_threads_alone():
     if before == "1":
         pytest.skip("a one-core BLAS cannot show the difference")
     assert after == before
+
+
+def app_calls() -> list[str]:
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    calls = [n for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+    return [getattr(c.value.func, "id", getattr(c.value.func, "attr", "")) for c in calls]
+
+
+def test_app_freezes_the_heap_after_the_page_ran():
+    names = app_calls()
+    assert names.index("freeze_heap") > names.index("run")  # nav.run(): the page's imports
+
+
+def test_freeze_heap_freezes_once_per_page_and_leaves_full_collections_the_new_objects():
+    import ui.runtime
+
+    runtime = importlib.reload(ui.runtime)
+    try:
+        kept = [[i] for i in range(50_000)]  # a heap of long-lived objects (lists: tracked)
+        runtime.freeze_heap("pooling")
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(kept)
+        tracked = {id(o) for o in gc.get_objects(generation=2)}
+        assert not any(id(o) in tracked for o in kept[::997]), "a full collection skips them"
+        more = [[j] for j in range(1000)]
+        runtime.freeze_heap("pooling")  # the page again: nothing more is frozen
+        assert gc.get_freeze_count() == frozen
+        runtime.freeze_heap("trainer")  # another page's first run: what is alive now too
+        assert gc.get_freeze_count() >= frozen + len(more)
+        del kept, more
+    finally:
+        gc.unfreeze()
