@@ -80,8 +80,9 @@ CALC_KEYS = ("home_w", "home_h", "home_c", "home_units", "home_k", "home_f")
 
 @st.fragment
 def calculator_section() -> None:
-    """Drawn when a student opens it (or a link or preset carries one of its sizes): below the
-    first view, and its chart, six inputs and numbers were ~0.2 s of the home page's opening."""
+    """Drawn when a student opens it (or a link or preset carries one of its sizes): it is
+    below the first view, and its chart, six inputs and numbers were 0.05-0.2 s of the home
+    page's opening (README, "Opening a lesson")."""
     lazy.section(t("home.calc_title"), t("home.calc_intro"), "home_calc_open", calculator_part,
                  why_key="home.calc_why", keys=CALC_KEYS)
 
