@@ -54,6 +54,8 @@ _BASE_CSS = """
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   overflow-wrap: anywhere; }
 [data-testid=stMetricValue] { line-height: 1.15; }
+/* the sidebar's five working sizes on one line (Streamlit pads each segment by 16 px a side) */
+.st-key-work_size [data-variant=segmented_control] { padding-left: 0.5rem; padding-right: 0.5rem; }
 /* links to other lessons wrap too */
 [data-testid=stPageLink-NavLink] { height: auto !important; }
 [data-testid=stPageLink-NavLink] *, [data-testid=stPageLink-NavLink] {

@@ -35,6 +35,10 @@ from ui.lang import current, t
 
 UPLOAD = "__upload__"
 DRAW = "__draw__"
+#: The two options' titles as links made before the picker became pills carry them (they ended
+#: in "…", which pills would show as if the text were cut off).
+OLD_TITLES = {"My own picture…": UPLOAD, "我自己的图片…": UPLOAD,
+              "Draw the input…": DRAW, "自己画输入…": DRAW}
 #: Session flag: the link that opened this session chose "my own picture" (a link cannot carry
 #: the picture itself), so the sidebar says so until a picture is uploaded.
 LINKED_UPLOAD = "_img_linked_upload"
@@ -143,8 +147,16 @@ def sidebar() -> None:
     names = [s["name"] for s in samples] + [UPLOAD, DRAW]
     titles = {s["name"]: _sample_title(s) for s in samples} | {
         UPLOAD: t("images.upload_option"), DRAW: t("draw.source_option")}
-    choice = st.selectbox(t("images.source"), names, format_func=titles.get, key="img_choice",
-                          on_change=_on_choice, bind="query-params", help=t("images.source_help"))
+    old = st.query_params.get("img_choice")
+    if old in OLD_TITLES and "img_choice" not in st.session_state:
+        st.session_state["img_choice"] = OLD_TITLES[old]  # an older link: the same choice
+    # Pills and a segmented control, not a select box and a slider: every choice in sight (the
+    # upload and the drawing too), and the one widget kind the language switch above already
+    # loads; a select box and a slider each bring their own JavaScript to every page's opening
+    # (README, "Opening a lesson"). A link names the picture by its title, as before.
+    choice = st.pills(t("images.source"), names, format_func=titles.get, key="img_choice",
+                      required=True, default=names[0], on_change=_on_choice,
+                      bind="query-params", help=t("images.source_help"))
     if share.linked_once("img_choice"):
         if choice == UPLOAD:
             st.session_state[LINKED_UPLOAD] = True  # the link's owner used their own picture
@@ -163,16 +175,15 @@ def sidebar() -> None:
     err = st.session_state.get("image_error")
     if err is not None:
         st.warning(message_for(err), icon="⚠️")
-    st.select_slider(t("images.work_size"), options=WORK_SIZES, value=DEFAULT_WORK_SIZE,
-                     key="work_size", bind="query-params", help=t("images.work_size_help"))
+    st.segmented_control(t("images.work_size"), WORK_SIZES, default=DEFAULT_WORK_SIZE,
+                         required=True, key="work_size", bind="query-params",
+                         help=t("images.work_size_help"))
     img = st.session_state.get("image")
     if img is not None:
         work = working_image()
         ow, oh = img["orig_size"]
-        titles_now = {s["name"]: _sample_title(s) for s in samples} | {
-            DRAW: t("draw.source_option").rstrip("…")}
         st.image(_thumbnail(work, img["serial"]),
-                 caption=titles_now.get(img["label"], img["label"]), width="stretch")
+                 caption=titles.get(img["label"], img["label"]), width="stretch")
         if (work.shape[1], work.shape[0]) != (ow, oh):
             st.caption(t("common.working_note", w=work.shape[1], h=work.shape[0], ow=ow, oh=oh))
         for note in img["notes"]:

@@ -251,6 +251,16 @@ def click_option(page, key: str, text: str) -> None:
     settle(page)
 
 
+def choose_source(page, start: str) -> None:
+    """The sidebar's picture: the pill whose title starts with ``start`` (a sample, "My own
+    picture…", "Draw…")."""
+    target = page.locator(".st-key-img_choice button").filter(
+        has_text=re.compile(f"^{re.escape(start)}")).first
+    target.scroll_into_view_if_needed()
+    target.click()
+    settle(page)
+
+
 def assert_clean(page) -> None:
     """No exception box anywhere on the page."""
     n = page.locator("[data-testid=stException]").count()

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import SHOTS, assert_clean, open_page, settle, shot, upload
+from tests.browser.conftest import (
+    SHOTS,
+    assert_clean,
+    choose_source,
+    open_page,
+    settle,
+    shot,
+    upload,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SLIDE = ".st-key-conv_slide_chart"
@@ -132,9 +140,7 @@ def test_stride_and_padding_update_formula_and_size(page):
 
 def choose_upload(page, lang="en"):
     label = "My own picture" if lang == "en" else "我自己的图片"
-    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name=re.compile(label)).click()
-    settle(page)
+    choose_source(page, label)
 
 
 def choose(page, key: str, option: str) -> None:

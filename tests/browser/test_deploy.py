@@ -23,6 +23,7 @@ from deploy import serve
 from tests.browser import conftest as C
 from tests.browser.conftest import (
     assert_clean,
+    choose_source,
     link_from_share_box,
     mean_colour,
     open_page,
@@ -68,9 +69,7 @@ def chart_picture(page, key: str) -> bytes:
 
 
 def choose_upload(page) -> None:
-    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name=re.compile("My own picture")).click()
-    settle(page)
+    choose_source(page, "My own picture")
 
 
 def go(page, title: str) -> None:

@@ -518,3 +518,39 @@ def test_projector_view_on_every_page(contexts, app_url):
         assert not problems, "projector view:\n" + "\n".join(problems)
     finally:
         p.close()
+
+
+# ---- the sidebar's picture: every choice in sight, the working sizes on one line -------------
+SIDEBAR_PICKER_JS = """() => {
+  const rows = (sel) => new Set([...document.querySelectorAll(sel)].map(
+    b => Math.round(b.getBoundingClientRect().top))).size;
+  const pills = [...document.querySelectorAll('.st-key-img_choice button')]
+    .filter(b => b.innerText.trim());
+  return {sizes: [...document.querySelectorAll('.st-key-work_size button[data-variant]')]
+            .map(b => b.innerText.trim()),
+          size_rows: rows('.st-key-work_size button[data-variant]'),
+          pills: pills.map(b => b.innerText.trim()),
+          cut: pills.filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.innerText)};
+}"""
+
+
+@pytest.mark.parametrize("size", ["projector", "phone"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sidebar_picture_choices_fit(contexts, app_url, size, lang):
+    p = contexts(size).new_page()
+    p.base_url = app_url  # type: ignore[attr-defined]
+    try:
+        open_page(p, "pooling", lang)
+        opener = p.locator("[data-testid=stExpandSidebarButton]")
+        if opener.count() and opener.first.is_visible():  # a phone starts with it folded
+            opener.first.click()
+            p.wait_for_timeout(600)
+        p.locator(".st-key-work_size").scroll_into_view_if_needed()
+        got = p.evaluate(SIDEBAR_PICKER_JS)
+        shot(p, f"sidebar-picture-{size}-{lang}")
+        assert got["sizes"] == ["64", "128", "256", "512", "1024"], got
+        assert got["size_rows"] == 1, got  # five sizes on one line, not four and a lonely 1024
+        assert len(got["pills"]) == 7 and not got["cut"], got  # five samples, upload, drawing
+        assert not any(t.endswith("…") for t in got["pills"]), got
+    finally:
+        p.close()

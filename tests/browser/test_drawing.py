@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from cnnviz import i18n
-from tests.browser.conftest import SHOTS, assert_clean, settle, settle_for_good
+from tests.browser.conftest import SHOTS, assert_clean, choose_source, settle, settle_for_good
 
 DESKTOP = {"width": 1400, "height": 1000}
 TABLET = {"width": 768, "height": 1024}
@@ -177,9 +177,7 @@ def test_trainer_draw_and_classify_with_mouse_and_touch(tab, lang):
 
 
 def choose_drawing(page, lang: str) -> None:
-    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name=d("source_option", lang)).click()
-    settle(page)
+    choose_source(page, d("source_option", lang))
 
 
 def fmap_peak(page) -> tuple[int, int]:

@@ -25,6 +25,7 @@ from cnnviz import i18n
 from tests.browser import conftest as C
 from tests.browser.conftest import (
     assert_clean,
+    choose_source,
     mean_colour,
     open_page,
     open_parts,
@@ -73,9 +74,7 @@ def blue(c: np.ndarray) -> bool:
 
 
 def choose_upload(page) -> None:
-    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name=re.compile("My own picture")).click()
-    settle(page)
+    choose_source(page, "My own picture")
 
 
 def set_number(page, key: str, value: float) -> None:

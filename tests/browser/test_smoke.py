@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import assert_clean, open_page, settle, shot, upload
+from tests.browser.conftest import assert_clean, choose_source, open_page, settle, shot, upload
 from tests.helpers import registered_pages
 
 PAGES = registered_pages()
@@ -27,9 +27,7 @@ def test_page_loads_clean(page, path, lang):
 
 def choose_upload(page, lang="en"):
     label = "My own picture" if lang == "en" else "我自己的图片"
-    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name=re.compile(label)).click()
-    settle(page)
+    choose_source(page, label)
 
 
 def png_bytes(arr: np.ndarray) -> bytes:
@@ -99,15 +97,17 @@ def test_bad_upload_message_in_chinese(page):
     shot(page, "upload-bad-zh")
 
 
-def test_language_toggle_redraws_selectbox_labels(page):
+def test_language_toggle_redraws_picture_titles(page):
     open_page(page, "", "en")
-    picker = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox] input").first
-    assert "Chelsea" in picker.input_value()
+    pills = page.locator(".st-key-img_choice")
+    chosen = pills.locator("button[aria-checked=true], button[aria-pressed=true]")
+    assert chosen.count() == 1 and "Chelsea" in chosen.inner_text()
     page.locator("[data-testid=stSidebar]").get_by_text("中文", exact=True).click()
     settle(page)
     page.wait_for_timeout(500)
     settle(page)
-    assert "小猫切尔西" in picker.input_value()
+    assert chosen.count() == 1 and "小猫切尔西" in chosen.inner_text()
+    assert "Chelsea" not in pills.inner_text()
     assert re.search(r"[\u4e00-\u9fff]", page.locator("h1").first.inner_text())
     assert "lang=zh" in page.url
     assert_clean(page)

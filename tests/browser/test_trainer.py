@@ -14,7 +14,7 @@ from PIL import Image
 
 from cnnviz import i18n
 from cnnviz.viz import style
-from tests.browser.conftest import assert_clean, open_page, settle, upload
+from tests.browser.conftest import assert_clean, choose_source, open_page, settle, upload
 
 SHOTS_PREFIX = "trainer"
 
@@ -163,9 +163,7 @@ def test_race_inspect_classify_upload_and_download(page, lang, tmp_path):
 
     # classify the uploaded picture, prepared like the training data
     label = "My own picture" if lang == "en" else "我自己的图片"
-    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name=re.compile(label)).click()
-    settle(page)
+    choose_source(page, label)
     upload(page, "stroke.png", stroke_png(), "image/png")
     use = section(page, "use")
     use.scroll_into_view_if_needed()

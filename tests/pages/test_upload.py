@@ -51,7 +51,7 @@ BAD = {  # file name -> (bytes, the error code the student's sentence comes from
 
 
 def choose_upload(at):
-    at.selectbox(key="img_choice").set_value("__upload__").run()
+    at.button_group(key="img_choice").set_value("__upload__").run()
     assert not at.exception
     return at
 
@@ -110,7 +110,7 @@ def test_bad_upload_says_why_and_keeps_the_picture(name, lang):
     after = at.session_state["image"]
     assert after["serial"] == before["serial"] and after["label"] == before["label"]
     # the page still works: pick a sample again and the message goes away
-    at.selectbox(key="img_choice").set_value(images.list_samples()[0]["name"]).run()
+    at.button_group(key="img_choice").set_value(images.list_samples()[0]["name"]).run()
     assert not at.exception and not at.sidebar.warning
 
 

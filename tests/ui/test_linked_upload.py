@@ -32,3 +32,16 @@ def test_a_sample_link_has_no_such_note() -> None:
     at = open_link("pages/convolution.py", {"img_choice": "Coffee cup", "lang": "en"})
     start = i18n.t("images.linked_upload", "en")[:20]
     assert not any(start in i.value for i in at.sidebar.info)
+
+
+@pytest.mark.parametrize(("old", "choice"), list(image_input.OLD_TITLES.items()))
+def test_an_older_link_keeps_its_choice(old, choice) -> None:
+    # links made while the picker was a select box named these two options with a final "…"
+    lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in old) else "en"
+    at = open_link("pages/convolution.py", {"img_choice": old, "lang": lang})
+    assert errors_of(at) == []
+    assert at.session_state["img_choice"] == choice
+    assert [w.value for w in at.sidebar.warning] == []
+    assert old not in at.query_params.get("img_choice", [])  # the old title is not kept
+    if choice == image_input.UPLOAD:
+        assert at.sidebar.get("file_uploader")
