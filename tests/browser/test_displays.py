@@ -536,8 +536,11 @@ SIDEBAR_PICKER_JS = """() => {
 
 @pytest.mark.parametrize("size", ["projector", "phone"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_sidebar_picture_choices_fit(contexts, app_url, size, lang):
-    p = contexts(size).new_page()
+def test_sidebar_picture_choices_fit(browser, app_url, size, lang):
+    # a context of its own: the sidebar opened here stays open for the context's next pages
+    viewport, extra = SIZES[size]
+    ctx = browser.new_context(viewport=viewport, locale="en-US", **extra)
+    p = ctx.new_page()
     p.base_url = app_url  # type: ignore[attr-defined]
     try:
         open_page(p, "pooling", lang)
@@ -553,4 +556,4 @@ def test_sidebar_picture_choices_fit(contexts, app_url, size, lang):
         assert len(got["pills"]) == 7 and not got["cut"], got  # five samples, upload, drawing
         assert not any(t.endswith("…") for t in got["pills"]), got
     finally:
-        p.close()
+        ctx.close()
