@@ -25,6 +25,7 @@ measurement and printed per row as its range. Run by hand, never in CI:
     python benchmarks/bench_open.py                   # every page, 3 rounds (en, zh, en)
     python benchmarks/bench_open.py --rounds 6 --pages convolution trainer
     python benchmarks/bench_open.py --json /tmp/open.json   # the raw samples too
+    python benchmarks/bench_open.py --display phone         # or projector: the room's displays
     git archive <commit> | tar -x -C /tmp/before          # an older version beside this one:
     python benchmarks/bench_open.py --before /tmp/before  # its pages measured in the same run
 """
@@ -52,6 +53,15 @@ LAUNCH_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
+#: --display: the browser window and the link's extra parameters (the room's displays, as
+#: tests/browser/test_displays.py opens them; the projector view is the app's ``?view=projector``,
+#: which starts with the sidebar folded).
+DISPLAYS = {
+    "desktop": ({"viewport": VIEWPORT}, ""),
+    "projector": ({"viewport": {"width": 1024, "height": 768}}, "&view=projector"),
+    "phone": ({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+              ""),
+}
 #: The floor page (benchmarks/floor_app.py) as the home page is served, and as a lesson is: at a
 #: path, where the browser first looks for the server under that path (a 404, then a retry).
 FLOORS = {"floor (one chart) at /": "", "floor (one chart) at /chart": "chart"}
@@ -172,9 +182,10 @@ class Stream:
         return sum(v == "plotly_chart" for v in self._shown.values())
 
 
-def measure(browser, url: str, sidebar: bool, quiet: float, timeout: float = 300.0) -> dict:
+def measure(browser, url: str, sidebar: bool, quiet: float, timeout: float = 300.0,
+            display: str = "desktop") -> dict:
     """Open ``url`` in a fresh context; seconds to settled, bytes, runs and browser metrics."""
-    ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    ctx = browser.new_context(locale="en-US", **DISPLAYS[display][0])
     ctx.add_init_script(WATCH_JS)
     page = ctx.new_page()
     stream = Stream()
@@ -231,12 +242,16 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="rounds; languages alternate en, zh")
     ap.add_argument("--quiet", type=float, default=0.6, help="seconds the page must stay the same")
     ap.add_argument("--json", type=Path, help="write every sample here")
+    ap.add_argument("--display", choices=list(DISPLAYS), default="desktop",
+                    help="the window: desktop 1400x1000; projector 1024x768, the app's pages "
+                    "with ?view=projector; phone 390x844 with touch (the floor in the same one)")
     ap.add_argument("--before", type=Path, help="another checkout of the app (e.g. `git archive "
                     "<commit> | tar -x -C DIR`): its pages are measured too, interleaved")
     args = ap.parse_args()
     paths = nav_paths() if args.pages is None else ["" if p in ("/", "home") else p.strip("/")
                                                      for p in args.pages]
     langs = [("en", "zh")[i % 2] for i in range(args.rounds)]
+    disp, extra = args.display, DISPLAYS[args.display][1]
 
     from playwright.sync_api import sync_playwright
 
@@ -256,18 +271,20 @@ def main() -> None:
                                          args=LAUNCH_ARGS)
             for lang in ("en", "zh"):  # warm: imports, caches, both languages' figures
                 for fpath in FLOORS.values():
-                    measure(browser, f"{floor_url}/{fpath}?lang={lang}", False, args.quiet)
+                    measure(browser, f"{floor_url}/{fpath}?lang={lang}", False, args.quiet,
+                            display=disp)
                 for p in paths:
                     for _tag, url in apps:
-                        measure(browser, f"{url}/{p}?lang={lang}", True, args.quiet)
+                        measure(browser, f"{url}/{p}?lang={lang}{extra}", True, args.quiet,
+                                display=disp)
             for r, lang in enumerate(langs):
                 todo = [(name, f"{floor_url}/{fpath}?lang={lang}", False)
                         for name, fpath in FLOORS.items()]
-                todo += [(p + tag, f"{url}/{p}?lang={lang}", True) for p in paths
+                todo += [(p + tag, f"{url}/{p}?lang={lang}{extra}", True) for p in paths
                          for tag, url in apps]
                 for name, url, sidebar in todo:
                     load = load1()
-                    x = measure(browser, url, sidebar, args.quiet)
+                    x = measure(browser, url, sidebar, args.quiet, display=disp)
                     x.update(load=load, lang=lang, round=r)
                     samples[name].append(x)
                     print(f"  round {r + 1} {lang} /{name}: "
@@ -282,7 +299,8 @@ def main() -> None:
     floors = {n: med([x["settled"] for x in samples[n]]) for n in FLOORS}
     print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
           f"{args.rounds} rounds ({', '.join(langs)}), quiet {args.quiet:.1f} s, "
-          f"headless {CHROMIUM}, fresh context per open, servers warmed\n")
+          f"headless {CHROMIUM}, {disp} {DISPLAYS[disp][0]['viewport']}{extra and ' ' + extra}, "
+          f"fresh context per open, servers warmed\n")
     print("| page | load 1 min | open to settled, s (range) | - floor | / floor | charts "
           "| ws KB | runs full/cut/fragment | script ms | layout ms | style ms | task ms |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
