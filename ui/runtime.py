@@ -40,9 +40,11 @@ def freeze_heap(page: str) -> None:
     Without it, every so often a full collection walks the whole heap while a student's script
     runs: 75-105 ms each, seen about once per two page opens (``gc.callbacks``), a pause in
     the middle of the page being sent. Frozen, a full collection walks only what sessions made
-    since: ~1 ms. Objects alive at a freeze are still freed when nothing refers to them; only
-    garbage cycles among them would stay, and the collection just before each freeze leaves
-    none. Once per page: the page's first run imports its modules.
+    since: ~1 ms. Frozen objects are still freed by reference counting when nothing refers to
+    them; the collection just before each freeze leaves no garbage cycle behind, but a cycle
+    among frozen objects that becomes garbage later is never collected: it stays, bounded by
+    what was frozen (the heap after each page's first run). Once per page: the page's first
+    run imports its modules.
     """
     if page in _settled:
         return

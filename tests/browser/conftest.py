@@ -253,7 +253,7 @@ def click_option(page, key: str, text: str) -> None:
 
 def choose_source(page, start: str) -> None:
     """The sidebar's picture: the pill whose title starts with ``start`` (a sample, "My own
-    picture…", "Draw…")."""
+    picture", "Draw the input")."""
     target = page.locator(".st-key-img_choice button").filter(
         has_text=re.compile(f"^{re.escape(start)}")).first
     target.scroll_into_view_if_needed()

@@ -57,23 +57,21 @@ def test_a_link_with_a_setting_of_a_part_turns_it_on(page, switch, widget, chart
     assert all(at.toggle(key=s).value is False for s in others), "only the part it belongs to"
 
 
-def test_a_calculator_key_is_matched_exactly():
+@pytest.mark.parametrize(("key", "opened", "closed"), [("home_copies", "home_share_open",
+                                                          "home_calc_open"),
+                                                         ("home_c", "home_calc_open",
+                                                          "home_share_open")])
+def test_a_calculator_key_is_matched_exactly(key, opened, closed):
     """``home_c`` (channels) is a prefix of ``home_copies`` (the sharing part): a link with the
     copies opens the sharing part only, a link with the channels the calculator only."""
     at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params.update({"home_copies": "4", "lang": "en"})
+    at.query_params.update({key: "4", "lang": "en"})
     at.run()
     assert errors_of(at) == []
-    assert at.toggle(key="home_share_open").value is True
-    assert at.toggle(key="home_calc_open").value is False
-    assert "home_counts" not in chart_keys(at)
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params.update({"home_c": "5", "lang": "en"})
-    at.run()
-    assert errors_of(at) == []
-    assert at.toggle(key="home_calc_open").value is True
-    assert at.toggle(key="home_share_open").value is False
-    assert at.number_input(key="home_c").value == 5
+    assert at.toggle(key=opened).value is True
+    assert at.toggle(key=closed).value is False
+    assert ("home_counts" in chart_keys(at)) is (opened == "home_calc_open")
+    assert at.session_state[key] == 4  # the link's value reached its widget
 
 
 def test_a_preset_of_the_calculator_opens_it():
