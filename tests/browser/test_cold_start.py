@@ -28,11 +28,12 @@ def test_first_request_to_a_lesson_gets_the_whole_app(browser, path):
         assert_clean(page)
         sidebar = page.locator("[data-testid=stSidebar]")
         # the first pass (run without the frame) reruns through app.py: wait for the frame
-        sidebar.locator("[data-testid=stSelectbox]").first.wait_for(timeout=30_000)
+        sidebar.locator(".st-key-img_choice button[data-variant]").first.wait_for(timeout=30_000)
         settle(page)
         # the frame from app.py: language switch and picture picker, translated navigation
         assert sidebar.get_by_text("Language · 语言").count() == 1
-        assert sidebar.locator("[data-testid=stSelectbox]").count() >= 1
+        pills = sidebar.locator(".st-key-img_choice button[data-variant]")
+        assert pills.count() == 7  # five samples, my own picture, draw the input
         assert "activation.py" not in sidebar.inner_text()
         assert page.url.rstrip("/").split("?")[0].endswith(path)
         shot(page, f"cold-start-{path}")
