@@ -42,9 +42,11 @@ def freeze_heap(page: str) -> None:
     the middle of the page being sent. Frozen, a full collection walks only what sessions made
     since: ~1 ms. Frozen objects are still freed by reference counting when nothing refers to
     them; the collection just before each freeze leaves no garbage cycle behind, but a cycle
-    among frozen objects that becomes garbage later is never collected: it stays, bounded by
-    what was frozen (the heap after each page's first run). Once per page: the page's first
-    run imports its modules.
+    among frozen objects that becomes garbage later is never collected. That includes the
+    session whose run froze the heap (at most one per page and process): once it ends, its
+    state is emptied all the same (its picture, models and uploads: ``ui/session_end``), but
+    Streamlit's own objects for it may stay. Once per page: the page's first run imports its
+    modules.
     """
     if page in _settled:
         return
